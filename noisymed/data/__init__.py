@@ -1,0 +1,23 @@
+"""Dataset sources in their real formats, returning MONAI datalists, and the readers they need."""
+
+from __future__ import annotations
+
+from .demo import DEMO_SHAPE, ensure_la_demo, make_la_like_case
+from .h5_reader import H5Reader
+from .la_h5 import LA_H5_NAME, LA_SPACING, LADataError, check_la_case, la_cases, la_splits, read_case_list
+from .two_stream_sampler import TwoStreamBatchSampler
+
+__all__ = [
+    "H5Reader",
+    "TwoStreamBatchSampler",
+    "LADataError",
+    "LA_H5_NAME",
+    "LA_SPACING",
+    "read_case_list",
+    "check_la_case",
+    "la_cases",
+    "la_splits",
+    "DEMO_SHAPE",
+    "ensure_la_demo",
+    "make_la_like_case",
+]

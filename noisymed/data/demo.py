@@ -1,0 +1,121 @@
+"""A small deterministic demo set of LA-like volumes, written in the real ``mri_norm2.h5`` layout.
+
+Nothing is downloaded: :func:`ensure_la_demo` draws the volumes from a seed the first time it is called
+and reuses them afterwards. Each case is a z-scored volume with a bright, irregular ellipsoidal
+"atrium" (labeled) with two or three vein-like tubes, darker and brighter unlabeled distractor blobs,
+a smooth bias field and noise, so that thresholding alone does not segment it. The folder has
+the same shape as the real set (``<CASE>/mri_norm2.h5``, ``train.list``, ``test.list``), so the demo
+runs the exact code path a researcher's data does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .la_h5 import LA_H5_NAME
+
+__all__ = ["make_la_like_case", "ensure_la_demo", "DEMO_SHAPE"]
+
+DEMO_SHAPE = (80, 80, 48)
+
+
+def _smooth_noise(rng: np.random.Generator, shape: tuple[int, ...], scale: int) -> np.ndarray:
+    from scipy.ndimage import zoom
+
+    coarse = rng.standard_normal([max(2, s // scale) for s in shape])
+    return zoom(coarse, [s / c for s, c in zip(shape, coarse.shape)], order=1)[tuple(slice(0, s) for s in shape)]
+
+
+def make_la_like_case(seed: int, shape: tuple[int, int, int] = DEMO_SHAPE) -> tuple[np.ndarray, np.ndarray]:
+    """One LA-like volume and its binary label.
+
+    Args:
+        seed: seed of this case.
+        shape: volume shape (x, y, z).
+
+    Returns:
+        ``(image float32 z-scored, label uint8 {0, 1})``.
+    """
+    rng = np.random.default_rng(seed)
+    grid = np.stack(np.meshgrid(*[np.arange(s, dtype=np.float32) for s in shape], indexing="ij"), 0)
+    size = np.asarray(shape, dtype=np.float32)
+
+    centre = size * rng.uniform(0.4, 0.6, 3)
+    radii = size * rng.uniform([0.16, 0.14, 0.18], [0.24, 0.2, 0.26])
+    wobble = 0.25 * _smooth_noise(rng, shape, 8)
+    r = np.sqrt((((grid - centre[:, None, None, None]) / radii[:, None, None, None]) ** 2).sum(0))
+    label = r + wobble < 1.0
+    for _ in range(rng.integers(2, 4)):  # pulmonary-vein-like tubes leaving the atrium
+        direction = rng.standard_normal(3)
+        direction /= np.linalg.norm(direction)
+        start = centre + direction * radii * 0.8
+        t = np.clip(np.einsum("i,ixyz->xyz", direction, grid - start[:, None, None, None]), 0, size.min() * 0.3)
+        nearest = start[:, None, None, None] + direction[:, None, None, None] * t
+        label |= (np.sqrt(((grid - nearest) ** 2).sum(0)) < rng.uniform(2.0, 3.5)) & (t > 0)
+
+    image = 0.3 * _smooth_noise(rng, shape, 12)
+    image += 1.2 * label
+    for _ in range(rng.integers(3, 6)):  # unlabeled structures of similar and lower contrast
+        c = size * rng.uniform(0.1, 0.9, 3)
+        rr = rng.uniform(3, 8)
+        blob = np.sqrt(((grid - c[:, None, None, None]) ** 2).sum(0)) < rr
+        image += rng.choice([-0.8, 0.7, 1.1]) * (blob & ~label)
+    image *= 1.0 + 0.3 * _smooth_noise(rng, shape, 24)  # bias field
+    image += 0.35 * rng.standard_normal(shape)
+    image = (image - image.mean()) / image.std()
+    return image.astype(np.float32), label.astype(np.uint8)
+
+
+def ensure_la_demo(
+    root: str | Path, num_train: int = 12, num_test: int = 4, shape: tuple[int, int, int] = DEMO_SHAPE, seed: int = 2024
+) -> Path:
+    """Create the demo set under ``root`` unless it is already complete; return ``root``.
+
+    The set is written to a temporary folder and moved into place, so concurrent callers (one per
+    process of a multi-GPU run) never see half a dataset.
+
+    Args:
+        root: destination folder.
+        num_train: cases in ``train.list``.
+        num_test: cases in ``test.list``.
+        shape: volume shape.
+        seed: base seed; case ``i`` uses ``seed + i``.
+
+    Returns:
+        The dataset root.
+
+    Raises:
+        ValueError: for non-positive case counts.
+    """
+    if num_train < 1 or num_test < 0:
+        raise ValueError(f"num_train must be >= 1 and num_test >= 0, got {num_train} and {num_test}.")
+    import h5py
+
+    root = Path(root)
+    names = [f"DEMO{i:03d}" for i in range(num_train + num_test)]
+    if (root / "test.list").is_file() and all((root / n / LA_H5_NAME).is_file() for n in names):
+        return root
+    root.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".la_demo_", dir=root.parent))
+    for i, name in enumerate(names):
+        image, label = make_la_like_case(seed + i, shape)
+        (tmp / name).mkdir()
+        with h5py.File(tmp / name / LA_H5_NAME, "w") as f:
+            f.create_dataset("image", data=image, compression="gzip")
+            f.create_dataset("label", data=label, compression="gzip")
+    (tmp / "train.list").write_text("\n".join(names[:num_train]) + "\n")
+    (tmp / "test.list").write_text("\n".join(names[num_train:]) + "\n")
+    try:
+        os.rename(tmp, root)
+    except OSError:  # another process finished first, or root exists but was incomplete
+        if (root / "test.list").is_file():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+            os.rename(tmp, root)
+    return root

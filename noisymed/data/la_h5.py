@@ -1,0 +1,183 @@
+"""The Left Atrium (2018 Atrial Segmentation Challenge) set in the UA-MT ``mri_norm2.h5`` layout.
+
+Layout the semi-supervised literature uses (UA-MT, SASSNet, DTC, MC-Net, the mutual-learning paper)::
+
+    <root>/<CASE>/mri_norm2.h5    # datasets "image" (float32, z-scored) and "label" (uint8 {0, 1})
+    <root>/train.list             # case names, one a line; the first N are the labeled ones
+    <root>/test.list
+
+:func:`la_splits` turns that into MONAI datalists (lists of dicts of file paths) and checks every case
+before training starts, so a bad file stops the run with its name and what is wrong.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["LA_H5_NAME", "LA_SPACING", "read_case_list", "check_la_case", "la_cases", "la_splits", "LADataError"]
+
+LA_H5_NAME = "mri_norm2.h5"
+LA_SPACING = (0.625, 0.625, 0.625)
+
+
+class LADataError(ValueError):
+    """A dataset folder, list or case that cannot be trained on; the message names the file."""
+
+
+def read_case_list(path: str | Path) -> list[str]:
+    """Case names of a ``*.list`` file (blank lines and surrounding spaces ignored).
+
+    Raises:
+        LADataError: when the file is missing or lists no case, or lists a case twice.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise LADataError(f"{path}: case list not found.")
+    cases = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    if not cases:
+        raise LADataError(f"{path}: lists no case.")
+    dup = sorted({c for c in cases if cases.count(c) > 1})
+    if dup:
+        raise LADataError(f"{path}: lists these cases more than once: {dup}.")
+    return cases
+
+
+def check_la_case(path: str | Path, require_label: bool = True) -> tuple[int, ...]:
+    """Check one ``mri_norm2.h5`` file and return its shape.
+
+    Args:
+        path: the h5 file.
+        require_label: whether a binary ``label`` of the image's shape must be there.
+
+    Returns:
+        The image shape.
+
+    Raises:
+        LADataError: missing file, unreadable file, no ``image``/``label``, not 3D, shapes differ,
+            label values other than 0/1, or a non-finite image value.
+    """
+    import h5py
+
+    path = Path(path)
+    if not path.is_file():
+        raise LADataError(f"{path}: case file not found.")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        raise LADataError(f"{path}: not a readable HDF5 file ({e}).") from e
+    with f:
+        if "image" not in f:
+            raise LADataError(f"{path}: has no 'image' dataset (found {sorted(f.keys())}).")
+        image = f["image"][()]
+        if image.ndim != 3:
+            raise LADataError(f"{path}: 'image' must be 3D, got shape {image.shape}.")
+        if not np.isfinite(image).all():
+            bad = int((~np.isfinite(image)).sum())
+            raise LADataError(f"{path}: 'image' has {bad} NaN or infinite values.")
+        if require_label:
+            if "label" not in f:
+                raise LADataError(f"{path}: has no 'label' dataset (found {sorted(f.keys())}).")
+            label = f["label"][()]
+            if label.shape != image.shape:
+                raise LADataError(f"{path}: 'image' shape {image.shape} and 'label' shape {label.shape} differ.")
+            values = np.unique(label)
+            if not np.isin(values, (0, 1)).all():
+                raise LADataError(f"{path}: 'label' must hold only 0 and 1, found values {values[:10].tolist()}.")
+    return tuple(image.shape)
+
+
+def la_cases(dataset_dir: str | Path, cases: list[str], with_label: bool = True, check: bool = True) -> list[dict]:
+    """Datalist items ``{"image": h5, ["label": h5,] "case": name}`` for the named cases.
+
+    Args:
+        dataset_dir: root folder of ``<CASE>/mri_norm2.h5``.
+        cases: case names, or the name of a list file in ``dataset_dir`` (a str ending in ``.list``).
+        with_label: add the ``label`` entry (and check it).
+        check: open and check every case (see :func:`check_la_case`).
+
+    Raises:
+        LADataError: for a missing folder, list or case, or a bad case.
+    """
+    root = Path(dataset_dir).expanduser()
+    if not root.is_dir():
+        raise LADataError(f"{root}: dataset folder not found.")
+    if isinstance(cases, str):
+        cases = read_case_list(root / cases)
+    out = []
+    for name in cases:
+        path = root / name / LA_H5_NAME
+        if check:
+            check_la_case(path, require_label=with_label)
+        elif not path.is_file():
+            raise LADataError(f"{path}: case file not found.")
+        item = {"image": str(path), "case": name}
+        if with_label:
+            item["label"] = str(path)
+        out.append(item)
+    return out
+
+
+def la_splits(
+    dataset_dir: str | Path,
+    num_labeled: int = 8,
+    train_list: str = "train.list",
+    val_list: str | None = None,
+    num_val: int = 0,
+    max_unlabeled: int | None = None,
+    check: bool = True,
+) -> dict[str, list[dict]]:
+    """MONAI datalists for the semi-supervised LA protocol.
+
+    The first ``num_labeled`` cases of ``train_list`` are labeled; the last ``num_val`` cases (or the
+    cases of ``val_list``) are held out for validation; the rest are unlabeled (their labels are never
+    read). Labeled and validation items are ``{"image": h5, "label": h5, "case": name}``, unlabeled ones
+    ``{"image": h5, "case": name}``.
+
+    Args:
+        dataset_dir: root folder of ``<CASE>/mri_norm2.h5`` and the list files.
+        num_labeled: how many of the first training cases are labeled.
+        train_list: list file of the training cases, relative to ``dataset_dir`` or absolute.
+        val_list: optional list file of validation cases (none of them may be in the training split).
+        num_val: take the last ``num_val`` cases of ``train_list`` for validation instead.
+        max_unlabeled: keep at most this many unlabeled cases (None: all).
+        check: open and check every case (see :func:`check_la_case`).
+
+    Returns:
+        ``{"labeled": [...], "unlabeled": [...], "val": [...]}``.
+
+    Raises:
+        LADataError: for a missing folder, list or case, a bad case, or too few cases.
+    """
+    root = Path(dataset_dir).expanduser()
+    if not root.is_dir():
+        raise LADataError(f"{root}: dataset folder not found.")
+    if num_labeled < 0 or num_val < 0:
+        raise LADataError(f"num_labeled and num_val must be >= 0, got {num_labeled} and {num_val}.")
+    if val_list is not None and num_val:
+        raise LADataError("give either val_list or num_val, not both.")
+    cases = read_case_list(root / train_list)
+    if num_val:
+        cases, val_cases = cases[:-num_val], cases[-num_val:]
+    elif val_list is not None:
+        val_cases = read_case_list(root / val_list)
+        overlap = sorted(set(val_cases) & set(cases))
+        if overlap:
+            raise LADataError(f"{root / val_list}: cases also in {train_list}: {overlap}.")
+    else:
+        val_cases = []
+    if len(cases) < num_labeled:
+        raise LADataError(
+            f"{root / train_list}: {len(cases)} training cases (after holding out {len(val_cases)} for validation) "
+            f"is fewer than num_labeled={num_labeled}."
+        )
+    labeled, unlabeled = cases[:num_labeled], cases[num_labeled:]
+    if max_unlabeled is not None:
+        unlabeled = unlabeled[:max_unlabeled]
+
+    return {
+        "labeled": la_cases(root, labeled, True, check),
+        "unlabeled": la_cases(root, unlabeled, False, check),
+        "val": la_cases(root, val_cases, True, check),
+    }

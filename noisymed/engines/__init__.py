@@ -1,0 +1,8 @@
+"""ignite/MONAI engines that MONAI lacks; they fire MONAI's iteration events."""
+
+from __future__ import annotations
+
+from .bundle_utils import ProgressBarHandler, TrainingCheckpoint, latest_checkpoint, loss_terms
+from .mutual_learning_trainer import MutualLearningTrainer, TrainingForward
+
+__all__ = ["MutualLearningTrainer", "TrainingForward", "ProgressBarHandler", "TrainingCheckpoint", "latest_checkpoint", "loss_terms"]

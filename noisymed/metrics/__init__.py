@@ -1,0 +1,26 @@
+"""noisymed.metrics."""
+
+from __future__ import annotations
+
+from noisymed.metrics.segmentation import METRIC_NAMES, SegmentationSurfaceMetric
+from noisymed.metrics.surface import (
+    CONVENTIONS,
+    asd,
+    dice,
+    hd95,
+    jaccard,
+    segmentation_scores,
+    surface_distances,
+)
+
+__all__ = [
+    "CONVENTIONS",
+    "METRIC_NAMES",
+    "SegmentationSurfaceMetric",
+    "asd",
+    "dice",
+    "hd95",
+    "jaccard",
+    "segmentation_scores",
+    "surface_distances",
+]
