@@ -5,12 +5,14 @@ from __future__ import annotations
 from .dicom_io import new_dicom_uid, write_dicom_series
 from .demo import DEMO_SHAPE, ensure_la_demo, make_la_like_case
 from .h5_reader import H5Reader
-from .la_h5 import LA_H5_NAME, LA_SPACING, LADataError, check_la_case, la_cases, la_splits, read_case_list
+from .inputs import image_datalist
+from .la_h5 import LA_H5_NAME, LA_SPACING, LADataError, check_la_case, la_cases, la_h5_to_nifti, la_splits, read_case_list
 from .sitk_reader import SimpleITKReader, list_dicom_series
 from .two_stream_sampler import TwoStreamBatchSampler
 
 __all__ = [
     "H5Reader",
+    "image_datalist",
     "SimpleITKReader",
     "list_dicom_series",
     "write_dicom_series",
@@ -23,6 +25,7 @@ __all__ = [
     "check_la_case",
     "la_cases",
     "la_splits",
+    "la_h5_to_nifti",
     "DEMO_SHAPE",
     "ensure_la_demo",
     "make_la_like_case",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["LA_H5_NAME", "LA_SPACING", "read_case_list", "check_la_case", "la_cases", "la_splits", "LADataError"]
+__all__ = ["LA_H5_NAME", "LA_SPACING", "read_case_list", "check_la_case", "la_cases", "la_splits", "la_h5_to_nifti", "LADataError"]
 
 LA_H5_NAME = "mri_norm2.h5"
 LA_SPACING = (0.625, 0.625, 0.625)
@@ -181,3 +181,60 @@ def la_splits(
         "unlabeled": la_cases(root, unlabeled, False, check),
         "val": la_cases(root, val_cases, True, check),
     }
+
+
+def la_h5_to_nifti(
+    dataset_dir: str | Path,
+    output_dir: str | Path,
+    list_files: tuple[str, ...] = ("train.list", "test.list"),
+    spacing: tuple[float, float, float] = LA_SPACING,
+    overwrite: bool = False,
+) -> dict[str, list[dict]]:
+    """Write every listed case as ``imagesTr/<CASE>.nii.gz`` + ``labelsTr/<CASE>.nii.gz`` and return a datalist.
+
+    The affine is ``diag(spacing)`` (the h5 files store none; the challenge volumes are 0.625 mm).
+    The datalist has one section per list file (``train.list`` → ``"train"``) with paths relative to
+    ``output_dir``, as MONAI's ``load_decathlon_datalist`` reads them. Existing files are kept
+    unless ``overwrite``.
+
+    Args:
+        dataset_dir: root of ``<CASE>/mri_norm2.h5`` and the list files.
+        output_dir: where to write the NIfTI files.
+        list_files: the list files to convert; missing ones are skipped, but at least one must exist.
+        spacing: voxel size in mm.
+        overwrite: rewrite files that already exist.
+
+    Returns:
+        The datalist (also written to ``output_dir/datalist.json``).
+
+    Raises:
+        LADataError: for a missing folder, no list file, or a bad case (checked before anything is written).
+    """
+    import json
+
+    import nibabel as nib
+
+    root, out = Path(dataset_dir).expanduser(), Path(output_dir).expanduser()
+    if not root.is_dir():
+        raise LADataError(f"{root}: dataset folder not found.")
+    lists = {Path(n).stem: read_case_list(root / n) for n in list_files if (root / n).is_file()}
+    if not lists:
+        raise LADataError(f"{root}: none of the list files {list(list_files)} exists.")
+    sections = {name: la_cases(root, cases) for name, cases in lists.items()}
+    affine = np.diag([*spacing, 1.0])
+    (out / "imagesTr").mkdir(parents=True, exist_ok=True)
+    (out / "labelsTr").mkdir(parents=True, exist_ok=True)
+    import h5py
+
+    datalist: dict[str, list[dict]] = {}
+    for name, items in sections.items():
+        datalist[name] = []
+        for item in items:
+            rel = {"image": f"imagesTr/{item['case']}.nii.gz", "label": f"labelsTr/{item['case']}.nii.gz"}
+            if overwrite or not all((out / r).is_file() for r in rel.values()):
+                with h5py.File(item["image"], "r") as f:
+                    nib.save(nib.Nifti1Image(f["image"][()].astype(np.float32), affine), out / rel["image"])
+                    nib.save(nib.Nifti1Image(f["label"][()].astype(np.uint8), affine), out / rel["label"])
+            datalist[name].append({**rel, "case": item["case"]})
+    (out / "datalist.json").write_text(json.dumps(datalist, indent=2))
+    return datalist

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+LA_H5 = SHARED_DATA / "la_h5"
+
+requires_la = pytest.mark.skipif(
+    not (LA_H5 / "train48.list").is_file(),
+    reason=f"real LA data not found at {LA_H5} (it ships beside the repository in ../shared, not in it)",
+)
+
+
+def write_la_case(root: Path, name: str, image=None, label=None, shape=(20, 18, 16)) -> Path:
+    """Write ``<root>/<name>/mri_norm2.h5`` with the given arrays (random binary/normal when None)."""
+    import h5py
+    import numpy as np
+
+    rng = np.random.default_rng(abs(hash(name)) % 2**32)
+    if image is None:
+        image = rng.standard_normal(shape).astype(np.float32)
+    if label is None:
+        label = (rng.random(shape) > 0.8).astype(np.uint8)
+    (root / name).mkdir(parents=True, exist_ok=True)
+    path = root / name / "mri_norm2.h5"
+    with h5py.File(path, "w") as f:
+        if image is not False:
+            f["image"] = image
+        if label is not False:
+            f["label"] = label
+    return path
+
+
+@pytest.fixture
+def tiny_la(tmp_path):
+    """A 6-case LA-layout folder with train.list (5 cases) and test.list (1 case)."""
+    names = [f"CASE{i}" for i in range(6)]
+    for n in names:
+        write_la_case(tmp_path, n)
+    (tmp_path / "train.list").write_text("\n".join(names[:5]) + "\n")
+    (tmp_path / "test.list").write_text(names[5] + "\n")
+    return tmp_path
