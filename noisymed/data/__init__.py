@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .dicom_io import new_dicom_uid, write_dicom_series
-from .demo import DEMO_SHAPE, ensure_la_demo, make_la_like_case
+from .demo import DEMO_SHAPE, ensure_la_demo, export_demo_inputs, make_la_like_case
 from .h5_reader import H5Reader
 from .inputs import image_datalist
 from .la_h5 import LA_H5_NAME, LA_SPACING, LADataError, check_la_case, la_cases, la_h5_to_nifti, la_splits, read_case_list
@@ -28,5 +28,6 @@ __all__ = [
     "la_h5_to_nifti",
     "DEMO_SHAPE",
     "ensure_la_demo",
+    "export_demo_inputs",
     "make_la_like_case",
 ]

@@ -19,7 +19,7 @@ import numpy as np
 
 from .la_h5 import LA_H5_NAME
 
-__all__ = ["make_la_like_case", "ensure_la_demo", "DEMO_SHAPE"]
+__all__ = ["make_la_like_case", "ensure_la_demo", "export_demo_inputs", "DEMO_SHAPE"]
 
 DEMO_SHAPE = (80, 80, 48)
 
@@ -119,3 +119,47 @@ def ensure_la_demo(
             shutil.rmtree(root, ignore_errors=True)
             os.rename(tmp, root)
     return root
+
+
+def export_demo_inputs(root: str | Path, output_dir: str | Path, case: str | None = None) -> tuple[Path, Path]:
+    """Write one demo case as a NIfTI file and as a DICOM series, the two inputs inference takes.
+
+    Both carry the same geometry (0.625 mm voxels, a non-zero origin), so a user can check that the
+    masks written for them overlay their inputs.
+
+    Args:
+        root: a demo set made by :func:`ensure_la_demo`.
+        output_dir: where to write ``<CASE>.nii.gz`` and the folder ``<CASE>_dicom/``.
+        case: the case to export (default: the first case of ``test.list``).
+
+    Returns:
+        ``(nifti_path, dicom_folder)``.
+
+    Raises:
+        FileNotFoundError: when the case is not in ``root``.
+    """
+    import h5py
+    import nibabel as nib
+
+    from .dicom_io import write_dicom_series
+    from .la_h5 import LA_SPACING, read_case_list
+
+    root, out = Path(root), Path(output_dir)
+    case = case or read_case_list(root / "test.list")[0]
+    path = root / case / LA_H5_NAME
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: demo case not found.")
+    with h5py.File(path, "r") as f:
+        image = f["image"][()]
+    out.mkdir(parents=True, exist_ok=True)
+    origin_lps = np.array([-20.0, -30.0, 15.0])
+    # RAS affine of the same voxels the DICOM series (LPS, identity direction) describes
+    affine = np.diag([-LA_SPACING[0], -LA_SPACING[1], LA_SPACING[2], 1.0])
+    affine[:3, 3] = origin_lps * np.array([-1.0, -1.0, 1.0])
+    scaled = np.round(image * 1000.0).astype(np.int16)
+    nifti = out / f"{case}.nii.gz"
+    nib.save(nib.Nifti1Image(scaled, affine), nifti)
+    dicom = out / f"{case}_dicom"
+    if not dicom.is_dir():
+        write_dicom_series(scaled, dicom, spacing=LA_SPACING, origin=origin_lps, modality="MR", description="noisymed LA demo")
+    return nifti, dicom

@@ -1,0 +1,204 @@
+"""The LA bundle, run tiny: metadata, network I/O, TorchScript export, train/resume/evaluate/infer, multi-GPU."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from monai.bundle import ConfigParser, ckpt_export, verify_metadata, verify_net_in_out
+from monai.bundle import run as bundle_run
+
+from noisymed.data import ensure_la_demo, export_demo_inputs, write_dicom_series
+from noisymed.networks import TwoDecoderVNet
+
+BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "la_mutual_learning"
+CONFIGS = BUNDLE / "configs"
+SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "monai_schema" / "meta_schema_20240725.json"
+TINY = {"features": 4, "patch_size": [16, 16, 16], "num_workers": 0, "sw_overlap": 0.25}
+
+
+def test_model_zoo_layout():
+    for name in ("metadata.json", "train.json", "evaluate.json", "inference.json", "multi_gpu_train.json", "logging.conf"):
+        assert (CONFIGS / name).is_file(), name
+    assert (BUNDLE / "docs" / "README.md").is_file() and (BUNDLE / "LICENSE").is_file()
+    meta = json.loads((CONFIGS / "metadata.json").read_text())
+    assert "schema" in meta and meta["schema"].endswith("meta_schema_20240725.json")
+    assert list(meta["network_data_format"]["inputs"]) == ["image"]
+    assert list(meta["network_data_format"]["outputs"]) == ["pred"]
+
+
+@pytest.mark.skipif(not SCHEMA.is_file(), reason=f"MONAI schema copy not found at {SCHEMA} (ships in ../shared)")
+def test_verify_metadata(tmp_path):
+    schema = tmp_path / "schema.json"
+    shutil.copy(SCHEMA, schema)  # verify_metadata skips its download when the file exists
+    verify_metadata(meta_file=str(CONFIGS / "metadata.json"), filepath=str(schema))
+
+
+def test_verify_net_in_out():
+    verify_net_in_out(
+        net_id="network_def",
+        meta_file=str(CONFIGS / "metadata.json"),
+        config_file=str(CONFIGS / "inference.json"),
+        n=1,
+        device="cpu",
+        features=4,
+    )
+
+
+def test_ckpt_export_torchscript_equals_eager(tmp_path):
+    torch.manual_seed(0)
+    net = TwoDecoderVNet(features=4, decoder="mean")
+    ckpt = tmp_path / "model.pt"
+    torch.save(net.state_dict(), ckpt)
+    ts = tmp_path / "model.ts"
+    ckpt_export(
+        net_id="network_def",
+        filepath=str(ts),
+        ckpt_file=str(ckpt),
+        meta_file=str(CONFIGS / "metadata.json"),
+        config_file=str(CONFIGS / "inference.json"),
+        features=4,
+        decoder="mean",
+    )
+    scripted = torch.jit.load(str(ts))
+    x = torch.randn(1, 1, 32, 32, 16)
+    with torch.no_grad():
+        assert torch.allclose(scripted(x), net.eval()(x), atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory):
+    return ensure_la_demo(tmp_path_factory.mktemp("la") / "demo", num_train=4, num_test=2, shape=(32, 32, 32))
+
+
+def _train(root: Path, data: Path, **overrides):
+    args = {
+        **TINY,
+        "bundle_root": str(root),
+        "dataset_dir": str(data),
+        "num_labeled": 2,
+        "val_list": "test.list",
+        "max_iterations": 4,
+        "val_interval": 2,
+        "rampup_interval": 1,
+        **overrides,
+    }
+    bundle_run(config_file=[str(CONFIGS / "train.json")], logging_file=str(CONFIGS / "logging.conf"), **args)
+
+
+def test_train_resume_evaluate_and_infer_nifti_and_dicom(tmp_path, demo_root):
+    import nibabel as nib
+    import SimpleITK as sitk
+
+    _train(tmp_path, demo_root)
+    models = tmp_path / "models"
+    state = torch.load(models / "model.pt", map_location="cpu", weights_only=True)
+    net = TwoDecoderVNet(features=4)
+    net.load_state_dict(state)  # model.pt is the plain state dict of the inference network
+    full = torch.load(models / "checkpoint_final.pt", map_location="cpu", weights_only=False)
+    assert {"model", "optimizer", "trainer"} <= set(full) and full["trainer"]["iteration"] == 4
+    assert any((tmp_path / "runs").iterdir())  # TensorBoard events
+
+    _train(tmp_path, demo_root, resume=True, max_iterations=6)  # resumes at iteration 4, runs to 6
+    assert torch.load(models / "checkpoint_final.pt", weights_only=False)["trainer"]["iteration"] == 6
+
+    bundle_run(
+        config_file=[str(CONFIGS / "train.json"), str(CONFIGS / "evaluate.json")],
+        logging_file=str(CONFIGS / "logging.conf"),
+        **{**TINY, "bundle_root": str(tmp_path), "dataset_dir": str(demo_root), "eval_list": "test.list"},
+    )
+    summary = dict(line.split(",") for line in (tmp_path / "eval" / "metrics.csv").read_text().split())
+    assert set(summary) == {"dice", "jaccard", "hd95_voxel", "asd_voxel", "hd95_mm", "asd_mm"}
+    per_case = (tmp_path / "eval" / "dice_raw.csv").read_text().splitlines()
+    assert per_case[0].startswith("filename") and [r.split(",")[0] for r in per_case[1:]] == ["DEMO004", "DEMO005"]
+    assert 0.0 <= float(summary["dice"]) <= 1.0
+
+    nifti, dicom = export_demo_inputs(demo_root, tmp_path / "inputs")
+    out = tmp_path / "output"
+    for source in (nifti, dicom):
+        bundle_run(
+            config_file=str(CONFIGS / "inference.json"),
+            logging_file=str(CONFIGS / "logging.conf"),
+            **{**TINY, "bundle_root": str(tmp_path), "input": str(source)},
+        )
+    mask = nib.load(out / f"{nifti.name[:-7]}_seg.nii.gz")
+    src = nib.load(nifti)
+    assert mask.shape == src.shape and np.allclose(mask.affine, src.affine, atol=1e-5)
+    assert set(np.unique(np.asarray(mask.dataobj))) <= {0, 1}
+    dcm_mask = sitk.ReadImage(str(out / f"{dicom.name}_seg.nii.gz"))
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(dicom)))
+    series = reader.Execute()
+    assert dcm_mask.GetSize() == series.GetSize()
+    assert np.allclose(dcm_mask.GetOrigin(), series.GetOrigin(), atol=1e-4)
+    assert np.allclose(dcm_mask.GetSpacing(), series.GetSpacing(), atol=1e-5)
+    assert np.allclose(dcm_mask.GetDirection(), series.GetDirection(), atol=1e-5)
+    # the same volume through both paths gives the same mask (x, y, z order in both)
+    nifti_mask = np.asarray(mask.dataobj)
+    assert np.array_equal(sitk.GetArrayFromImage(dcm_mask).transpose(2, 1, 0), nifti_mask)
+
+
+def _messages(exc: BaseException) -> str:
+    """All messages of an exception chain (MONAI wraps the reader's or the config's error)."""
+    out = []
+    while exc is not None:
+        out.append(str(exc))
+        exc = exc.__cause__ or exc.__context__
+    return "\n".join(out)
+
+
+def test_bad_inputs_stop_with_a_named_error(tmp_path, demo_root):
+    parser = ConfigParser()
+    parser.read_config(str(CONFIGS / "train.json"))
+    parser.update({"bundle_root": str(tmp_path), "dataset_dir": str(tmp_path / "missing")})
+    with pytest.raises(Exception) as err:
+        parser.get_parsed_content("split")
+    assert f"{tmp_path / 'missing'}: dataset folder not found" in _messages(err.value)
+    parser.update({"dataset_dir": str(demo_root), "num_labeled": 40})
+    with pytest.raises(Exception) as err:
+        parser.get_parsed_content("split")
+    assert "fewer than num_labeled=40" in _messages(err.value)
+
+    mixed = tmp_path / "mixed"
+    vol = np.zeros((8, 8, 3), np.int16)
+    write_dicom_series(vol, mixed, series_uid="1.2.3.1")
+    write_dicom_series(vol, mixed / "second", series_uid="1.2.3.2")
+    for f in (mixed / "second").iterdir():
+        f.rename(mixed / f"b_{f.name}")
+    inf = ConfigParser()
+    inf.read_config(str(CONFIGS / "inference.json"))
+    inf.update({**TINY, "bundle_root": str(tmp_path), "input": str(mixed)})
+    with pytest.raises(Exception) as err:
+        inf.get_parsed_content("dataset")[0]
+    message = _messages(err.value)
+    assert "1.2.3.1" in message and "1.2.3.2" in message and str(mixed) in message
+    inf.update({"input": str(tmp_path / "nothing.nii.gz")})
+    with pytest.raises(Exception) as err:
+        inf.get_parsed_content("datalist")
+    assert "nothing.nii.gz: input not found" in _messages(err.value)
+
+
+def test_multi_gpu_config_under_torchrun_gloo(tmp_path, demo_root):
+    cmd = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533",
+        "-m", "monai.bundle", "run",
+        "--config_file", f"['{CONFIGS / 'train.json'}','{CONFIGS / 'multi_gpu_train.json'}']",
+        "--logging_file", str(CONFIGS / "logging.conf"),
+        "--bundle_root", str(tmp_path), "--dataset_dir", str(demo_root), "--num_labeled", "2",
+        "--features", "4", "--patch_size", "[16,16,16]", "--num_workers", "0",
+        "--labeled_batch_size", "1", "--unlabeled_batch_size", "1",
+        "--max_iterations", "2", "--val_interval", "1",
+    ]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    ckpt = torch.load(tmp_path / "models" / "checkpoint_final.pt", weights_only=False)
+    assert ckpt["trainer"]["iteration"] == 2
+    assert not any(k.startswith("module.") for k in ckpt["model"])  # the plain network is saved, not DDP
