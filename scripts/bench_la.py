@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -50,6 +51,11 @@ def _seconds(text: str, engine: str) -> float:
     for h, m, s in re.findall(rf"{engine} - INFO - Epoch\[\d+\] Complete\. Time taken: (\d+):(\d+):([\d.]+)", text):
         total += int(h) * 3600 + int(m) * 60 + float(s)
     return total
+
+
+def _val_curve(log: Path) -> list[float]:
+    """Validation Dice after each epoch, as the StatsHandler logged it."""
+    return [float(v) for v in re.findall(r"Metrics -- val_mean_dice: ([\d.]+)", log.read_text())] if log.is_file() else []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             previous = json.loads(cached.read_text())
             if previous["overrides"] == overrides:
                 print(f"[{arm}] reusing {cached} (same settings; --rerun to train again)", flush=True)
-                results["arms"][arm] = previous["result"]
+                results["arms"][arm] = {**previous["result"], "val_dice_curve": _val_curve(run_dir / "train.log")}
                 continue
         flags = [x for k, v in overrides.items() for x in (f"--{k}", str(v))]
         base = [sys.executable, "-m", "monai.bundle", "run", "--logging_file", "configs/logging.conf"]
@@ -145,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             "seconds_per_iteration": train_s / args.iterations,
             "train_wall_seconds": wall,
             "peak_memory_gib": peak,
+            "val_dice_curve": _val_curve(run_dir / "train.log"),
         }
         cached.write_text(json.dumps({"overrides": overrides, "result": results["arms"][arm]}, indent=2))
         print(f"[{arm}] {json.dumps(results['arms'][arm])}", flush=True)
@@ -156,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         results["gap_closed"] = (b - a) / (c - a) if c != a else None
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
-    _write_table(results, Path(args.docs), " ".join(["python scripts/bench_la.py", *(argv or sys.argv[1:])]))
+    _write_table(results, Path(args.docs), shlex.join(["python", "scripts/bench_la.py", *(argv or sys.argv[1:])]))
     print(json.dumps(results, indent=2))
     return 0
 
@@ -173,6 +180,9 @@ def _write_table(results: dict, docs: Path, command: str) -> None:
             f"{m['asd_voxel']:.2f} | {m['hd95_mm']:.2f} | {m['asd_mm']:.2f} | {arm['seconds_per_iteration']:.2f} | "
             f"{arm['peak_memory_gib']:.2f} |"
         )
+    rows += ["", f"Validation Dice after each {results['protocol']['val_interval']} iterations (the table reports the best):", ""]
+    for arm in results["arms"].values():
+        rows.append(f"- {arm['label']}: " + ", ".join(f"{v:.3f}" for v in arm.get("val_dice_curve", [])))
     if results.get("gap_closed") is not None:
         rows.append("")
         rows.append(
