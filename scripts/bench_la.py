@@ -40,7 +40,7 @@ def _run(cmd: list[str], log: Path) -> tuple[float, float]:
         _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        tail = log.read_text()[-3000:]
+        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
         raise RuntimeError(f"{' '.join(cmd[:6])} ... failed ({proc.returncode}); see {log}\n{tail}")
     return time.time() - start, usage.ru_maxrss / 2**20
 
@@ -55,7 +55,7 @@ def _seconds(text: str, engine: str) -> float:
 
 def _val_curve(log: Path) -> list[float]:
     """Validation Dice after each epoch, as the StatsHandler logged it."""
-    return [float(v) for v in re.findall(r"Metrics -- val_mean_dice: ([\d.]+)", log.read_text())] if log.is_file() else []
+    return [float(v) for v in re.findall(r"Metrics -- val_mean_dice: ([\d.]+)", log.read_text(encoding="utf-8", errors="replace"))] if log.is_file() else []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides = {**common, **arms[arm], "bundle_root": str(run_dir)}
         cached = run_dir / "result.json"
         if not args.rerun and cached.is_file():
-            previous = json.loads(cached.read_text())
+            previous = json.loads(cached.read_text(encoding="utf-8", errors="replace"))
             if previous["overrides"] == overrides:
                 print(f"[{arm}] reusing {cached} (same settings; --rerun to train again)", flush=True)
                 results["arms"][arm] = {**previous["result"], "val_dice_curve": _val_curve(run_dir / "train.log")}
@@ -138,12 +138,12 @@ def main(argv: list[str] | None = None) -> int:
         base = [sys.executable, "-m", "monai.bundle", "run", "--logging_file", "configs/logging.conf"]
         print(f"[{arm}] training {args.iterations} iterations ...", flush=True)
         wall, peak = _run(base + ["--config_file", "configs/train.json"] + flags, run_dir / "train.log")
-        log = (run_dir / "train.log").read_text()
+        log = (run_dir / "train.log").read_text(encoding="utf-8", errors="replace")
         train_s = _seconds(log, "MutualLearningTrainer") - _seconds(log, "SupervisedEvaluator")
         print(f"[{arm}] evaluating on {len(val_cases)} validation cases ...", flush=True)
         eval_flags = flags + ["--eval_list", json.dumps(val_cases)]
         _run(base + ["--config_file", "['configs/train.json','configs/evaluate.json']"] + eval_flags, run_dir / "eval.log")
-        summary = (run_dir / "eval" / "metrics.csv").read_text().split()
+        summary = (run_dir / "eval" / "metrics.csv").read_text(encoding="utf-8", errors="replace").split()
         values = {k: float(v) for k, v in (row.split(",") for row in summary)}
         results["arms"][arm] = {
             "label": labels[arm],
@@ -190,7 +190,7 @@ def _write_table(results: dict, docs: Path, command: str) -> None:
             f"it closes {100 * results['gap_closed']:.0f} % of the gap to full supervision."
         )
     block = "\n".join([MARK_START, f"Reproduce: `{command}`", "", *rows, MARK_END])
-    text = docs.read_text() if docs.is_file() else f"{MARK_START}\n{MARK_END}\n"
+    text = docs.read_text(encoding="utf-8", errors="replace") if docs.is_file() else f"{MARK_START}\n{MARK_END}\n"
     if MARK_START in text:
         text = text[: text.index(MARK_START)] + block + text[text.index(MARK_END) + len(MARK_END) :]
     else:

@@ -197,7 +197,7 @@ def test_multi_gpu_config_under_torchrun_gloo(tmp_path, demo_root):
         "--max_iterations", "2", "--val_interval", "1",
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    proc = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="replace", timeout=300, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     ckpt = torch.load(tmp_path / "models" / "checkpoint_final.pt", weights_only=False)
     assert ckpt["trainer"]["iteration"] == 2

@@ -12,7 +12,7 @@ def test_prepare_la_cli(tiny_la, tmp_path):
     out = tmp_path / "nifti"
     proc = subprocess.run(
         [sys.executable, str(SCRIPTS / "prepare_la.py"), "--dataset_dir", str(tiny_la), "--output_dir", str(out)],
-        capture_output=True, text=True,
+        capture_output=True, encoding="utf-8", errors="replace",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "train: 5, test: 1" in proc.stdout
@@ -23,6 +23,6 @@ def test_prepare_la_cli(tiny_la, tmp_path):
 def test_prepare_la_cli_names_the_missing_folder(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(SCRIPTS / "prepare_la.py"), "--dataset_dir", str(tmp_path / "x"), "--output_dir", str(tmp_path)],
-        capture_output=True, text=True,
+        capture_output=True, encoding="utf-8", errors="replace",
     )  # fmt: skip
     assert proc.returncode == 2 and "x: dataset folder not found" in proc.stderr
