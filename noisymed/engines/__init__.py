@@ -3,6 +3,30 @@
 from __future__ import annotations
 
 from .bundle_utils import ProgressBarHandler, TrainingCheckpoint, latest_checkpoint, loss_terms
+from .co_teaching_trainer import CoTeachingTrainer, forget_rate
+from .contrastive_pretrainer import ContrastivePretrainer
+from .loss_step_trainer import LossStepTrainer
+from .mixup_attention_trainer import MixupAttentionTrainer
+from .mixup_trainer import MixupTrainer
 from .mutual_learning_trainer import MutualLearningTrainer, TrainingForward
+from .noisy_label_methods import METHOD_OPTIONS, METHODS, loss_keys, noisy_label_trainer, reinitialized_copy
 
-__all__ = ["MutualLearningTrainer", "TrainingForward", "ProgressBarHandler", "TrainingCheckpoint", "latest_checkpoint", "loss_terms"]
+__all__ = [
+    "MutualLearningTrainer",
+    "TrainingForward",
+    "ProgressBarHandler",
+    "TrainingCheckpoint",
+    "latest_checkpoint",
+    "loss_terms",
+    "LossStepTrainer",
+    "MixupTrainer",
+    "MixupAttentionTrainer",
+    "CoTeachingTrainer",
+    "forget_rate",
+    "ContrastivePretrainer",
+    "METHODS",
+    "METHOD_OPTIONS",
+    "noisy_label_trainer",
+    "reinitialized_copy",
+    "loss_keys",
+]

@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
+from .classifier import BACKBONES, RESNET_LAYERS, FeatureClassifier
+from .mixup_attention import GROUPINGS, IntraGroupMixupAttention, MixedGroup, make_groups
+from .projection_head import ProjectionHead
 from .two_decoder_vnet import DECODER_MODES, UPSAMPLE_MODES, TwoDecoderVNet, VNetDecoder, VNetEncoder
 
-__all__ = ["TwoDecoderVNet", "VNetEncoder", "VNetDecoder", "DECODER_MODES", "UPSAMPLE_MODES"]
+__all__ = [
+    "TwoDecoderVNet",
+    "VNetEncoder",
+    "VNetDecoder",
+    "DECODER_MODES",
+    "UPSAMPLE_MODES",
+    "FeatureClassifier",
+    "BACKBONES",
+    "RESNET_LAYERS",
+    "IntraGroupMixupAttention",
+    "MixedGroup",
+    "GROUPINGS",
+    "make_groups",
+    "ProjectionHead",
+]

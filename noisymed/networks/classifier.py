@@ -1,0 +1,105 @@
+"""An image classifier split into a MONAI backbone (features) and a linear head, in 2D or 3D.
+
+Noisy-label methods need the pooled features as well as the logits: contrastive pretraining puts a projection
+head on the features, the intra-group mixup attention mixes features of several samples before the head.
+:class:`FeatureClassifier` builds the backbone from MONAI (``ResNet``, ``DenseNet121``; no torchvision) without
+its classifier and adds one ``Linear`` head. ``forward(x)`` returns logits, so the network exports and runs as
+any MONAI classification network; ``forward_features(x)`` returns the (B, D) features.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from monai.networks.nets import DenseNet121, ResNet
+from torch import nn
+
+__all__ = ["FeatureClassifier", "BACKBONES", "RESNET_LAYERS"]
+
+#: ResNet depths MONAI builds with basic blocks, as ``name -> layers``.
+RESNET_LAYERS: dict[str, tuple[int, int, int, int]] = {
+    "resnet10": (1, 1, 1, 1),
+    "resnet18": (2, 2, 2, 2),
+    "resnet34": (3, 4, 6, 3),
+}
+BACKBONES = (*RESNET_LAYERS, "densenet121")
+
+
+class FeatureClassifier(nn.Module):
+    """MONAI backbone + linear head; ``forward`` gives logits, ``forward_features`` the pooled features.
+
+    Args:
+        backbone: one of :data:`BACKBONES`.
+        spatial_dims: 2 or 3.
+        in_channels: input channels.
+        num_classes: output classes (>= 2).
+        widths: ResNet stage widths (``block_inplanes``); the torchvision widths are (64, 128, 256, 512).
+            Ignored by DenseNet121.
+        small_input: for small images (MedMNIST's 28 px): ResNet's first convolution becomes 3 wide with stride 1
+            and its max-pool is dropped, so the last stage still has a spatial extent. Ignored by DenseNet121.
+        dropout: dropout on the features before the head.
+
+    Raises:
+        ValueError: for an unknown backbone, ``spatial_dims`` not 2 or 3, ``num_classes`` < 2 or bad widths.
+
+    Example::
+
+        net = FeatureClassifier("resnet18", spatial_dims=2, in_channels=1, num_classes=2, widths=(16, 32, 64, 128))
+        logits = net(torch.zeros(4, 1, 28, 28))          # (4, 2)
+        feats = net.forward_features(torch.zeros(4, 1, 28, 28))  # (4, 128)
+    """
+
+    def __init__(
+        self,
+        backbone: str = "resnet18",
+        spatial_dims: int = 2,
+        in_channels: int = 1,
+        num_classes: int = 2,
+        widths: Sequence[int] = (64, 128, 256, 512),
+        small_input: bool = True,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if backbone not in BACKBONES:
+            raise ValueError(f"backbone must be one of {BACKBONES}, got {backbone!r}.")
+        if spatial_dims not in (2, 3):
+            raise ValueError(f"spatial_dims must be 2 or 3, got {spatial_dims}.")
+        if num_classes < 2:
+            raise ValueError(f"num_classes must be >= 2, got {num_classes}.")
+        widths = [int(w) for w in widths]
+        if len(widths) != 4 or min(widths) < 1:
+            raise ValueError(f"widths must be 4 positive stage widths, got {widths}.")
+        self.backbone_name, self.spatial_dims, self.num_classes = backbone, spatial_dims, num_classes
+        if backbone == "densenet121":
+            net = DenseNet121(spatial_dims=spatial_dims, in_channels=in_channels, out_channels=num_classes)
+            self.feature_dim = net.class_layers.out.in_features
+            net.class_layers.out = nn.Identity()
+        else:
+            net = ResNet(
+                block="basic",
+                layers=RESNET_LAYERS[backbone],
+                block_inplanes=widths,
+                spatial_dims=spatial_dims,
+                n_input_channels=in_channels,
+                conv1_t_size=3 if small_input else 7,
+                conv1_t_stride=1 if small_input else 2,
+                no_max_pool=small_input,
+                feed_forward=False,
+            )
+            self.feature_dim = widths[-1]
+        self.backbone = net
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.head = nn.Linear(self.feature_dim, num_classes)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, *spatial) images -> (B, feature_dim) pooled features."""
+        return torch.flatten(self.backbone(x), 1)
+
+    def classify(self, features: torch.Tensor) -> torch.Tensor:
+        """(B, feature_dim) features (possibly mixed) -> (B, num_classes) logits."""
+        return self.head(self.dropout(features))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, *spatial) images -> (B, num_classes) logits."""
+        return self.classify(self.forward_features(x))

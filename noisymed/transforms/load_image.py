@@ -1,0 +1,142 @@
+"""Load a classification image whatever it is: an in-memory array (MedMNIST), PNG/JPEG, NIfTI, DICOM.
+
+Images are used in their stored array order: MedMNIST arrays as they are, PNG/JPEG as (rows, columns)
+(``PILReader(reverse_indexing=False)``), 2D DICOM as (rows, columns) through
+:func:`noisymed.data.read_dicom_image` (modality LUT applied, ``MONOCHROME1`` inverted), NIfTI through
+MONAI's ``NibabelReader`` and DICOM series folders through :class:`noisymed.data.SimpleITKReader`. So a
+MedMNIST image written to PNG or to a DICOM file comes back as the same array the model was trained on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from monai.config import KeysCollection
+from monai.data import MetaTensor, NibabelReader, PILReader
+from monai.transforms import LoadImage, MapTransform, Transform
+
+from noisymed.data.dicom_image import read_dicom_image
+from noisymed.data.sitk_reader import SimpleITKReader
+
+__all__ = ["LoadClassificationImage", "LoadClassificationImaged", "EnsureChannels", "EnsureChannelsd", "IMAGE_SUFFIXES"]
+
+#: Suffixes read by PIL; everything else is NIfTI (``.nii``/``.nii.gz``), DICOM (``.dcm`` or a folder) or refused.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+NIFTI_SUFFIXES = (".nii", ".nii.gz")
+DICOM_SUFFIXES = (".dcm", ".dicom")
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    return ".nii.gz" if name.endswith(".nii.gz") else path.suffix.lower()
+
+
+class LoadClassificationImage(Transform):
+    """Array or path -> channel-first float32 ``MetaTensor`` of ``spatial_dims`` spatial axes.
+
+    Args:
+        spatial_dims: 2 or 3; a trailing singleton axis of a 2D image read from a 3D container is dropped.
+
+    Raises:
+        FileNotFoundError: for a path that does not exist.
+        ValueError: for an unsupported suffix or an image whose dimensions do not fit ``spatial_dims``.
+    """
+
+    def __init__(self, spatial_dims: int = 2) -> None:
+        if spatial_dims not in (2, 3):
+            raise ValueError(f"spatial_dims must be 2 or 3, got {spatial_dims}.")
+        self.spatial_dims = spatial_dims
+        self._pil = LoadImage(reader=PILReader(reverse_indexing=False), image_only=True, ensure_channel_first=True)
+        self._nifti = LoadImage(reader=NibabelReader(), image_only=True, ensure_channel_first=True)
+        self._series = LoadImage(reader=SimpleITKReader(), image_only=True, ensure_channel_first=True)
+
+    def _read(self, path: Path) -> torch.Tensor:
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: image not found.")
+        suffix = _suffix(path)
+        if path.is_dir():
+            return self._series(str(path))
+        if suffix in DICOM_SUFFIXES:
+            array, meta = read_dicom_image(path)
+            array = np.moveaxis(array, -1, 0) if array.ndim == 3 else array[None]
+            return MetaTensor(array, meta=meta)
+        if suffix in IMAGE_SUFFIXES:
+            return self._pil(str(path))
+        if suffix in NIFTI_SUFFIXES:
+            return self._nifti(str(path))
+        raise ValueError(
+            f"{path}: unsupported image type {suffix!r}; use PNG/JPEG {IMAGE_SUFFIXES}, NIfTI {NIFTI_SUFFIXES}, "
+            f"DICOM {DICOM_SUFFIXES} or a DICOM series folder."
+        )
+
+    def __call__(self, img: Any) -> torch.Tensor:
+        if isinstance(img, (str, Path)):
+            out = self._read(Path(img))
+        else:
+            array = torch.as_tensor(np.asarray(img))
+            out = MetaTensor(array[None] if array.ndim == self.spatial_dims else array)
+        while out.ndim > self.spatial_dims + 1 and out.shape[-1] == 1:
+            out = out[..., 0]
+        if out.ndim != self.spatial_dims + 1:
+            raise ValueError(
+                f"image of shape {tuple(out.shape)} (channel first) does not have {self.spatial_dims} spatial axes."
+            )
+        return out.float()
+
+
+class LoadClassificationImaged(MapTransform):
+    """Dictionary version of :class:`LoadClassificationImage`."""
+
+    def __init__(self, keys: KeysCollection, spatial_dims: int = 2, allow_missing_keys: bool = False) -> None:
+        super().__init__(keys, allow_missing_keys)
+        self.loader = LoadClassificationImage(spatial_dims)
+
+    def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            d[key] = self.loader(d[key])
+        return d
+
+
+class EnsureChannels(Transform):
+    """Make a channel-first image have ``channels`` channels: RGB(A) -> grey by the mean, grey -> repeated.
+
+    Args:
+        channels: 1 or 3.
+
+    Raises:
+        ValueError: for another channel count, or an input it cannot convert.
+    """
+
+    def __init__(self, channels: int = 1) -> None:
+        if channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3, got {channels}.")
+        self.channels = channels
+
+    def __call__(self, img: torch.Tensor) -> torch.Tensor:
+        c = img.shape[0]
+        if c == self.channels:
+            return img
+        if self.channels == 1 and c in (3, 4):
+            return img[:3].mean(0, keepdim=True)
+        if self.channels == 3 and c == 1:
+            return img.repeat(3, *([1] * (img.ndim - 1)))
+        raise ValueError(f"cannot turn an image with {c} channels into {self.channels}.")
+
+
+class EnsureChannelsd(MapTransform):
+    """Dictionary version of :class:`EnsureChannels`."""
+
+    def __init__(self, keys: KeysCollection, channels: int = 1, allow_missing_keys: bool = False) -> None:
+        super().__init__(keys, allow_missing_keys)
+        self.converter = EnsureChannels(channels)
+
+    def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            d[key] = self.converter(d[key])
+        return d
