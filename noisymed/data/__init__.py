@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .classification import CLASSIFICATION_EXTENSIONS, DICOM_EXTENSIONS, csv_datalist, folder_classes, folder_datalist
 from .dicom_io import new_dicom_uid, write_dicom_series
 from .demo import DEMO_SHAPE, ensure_la_demo, export_demo_inputs, make_la_like_case
 from .h5_reader import H5Reader
@@ -34,4 +35,9 @@ __all__ = [
     "MEDMNIST_SPLITS",
     "medmnist_info",
     "medmnist_datalist",
+    "CLASSIFICATION_EXTENSIONS",
+    "DICOM_EXTENSIONS",
+    "folder_classes",
+    "folder_datalist",
+    "csv_datalist",
 ]
