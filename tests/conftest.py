@@ -12,6 +12,13 @@ requires_la = pytest.mark.skipif(
     reason=f"real LA data not found at {LA_H5} (it ships beside the repository in ../shared, not in it)",
 )
 
+MEDMNIST = SHARED_DATA / "medmnist"
+
+requires_medmnist = pytest.mark.skipif(
+    not (MEDMNIST / "pneumoniamnist.npz").is_file() or not (MEDMNIST / "adrenalmnist3d.npz").is_file(),
+    reason=f"real MedMNIST files not found in {MEDMNIST} (they ship beside the repository in ../shared, not in it)",
+)
+
 
 def write_la_case(root: Path, name: str, image=None, label=None, shape=(20, 18, 16)) -> Path:
     """Write ``<root>/<name>/mri_norm2.h5`` with the given arrays (random binary/normal when None)."""
