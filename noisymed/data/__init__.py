@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from .classification import CLASSIFICATION_EXTENSIONS, DICOM_EXTENSIONS, csv_datalist, folder_classes, folder_datalist
+from .classification_splits import classification_splits
+from .dicom_image import read_dicom_image
 from .dicom_io import new_dicom_uid, write_dicom_series
 from .demo import DEMO_SHAPE, ensure_la_demo, export_demo_inputs, make_la_like_case
 from .h5_reader import H5Reader
@@ -13,6 +15,8 @@ from .sitk_reader import SimpleITKReader, list_dicom_series
 from .two_stream_sampler import TwoStreamBatchSampler
 
 __all__ = [
+    "classification_splits",
+    "read_dicom_image",
     "H5Reader",
     "image_datalist",
     "SimpleITKReader",

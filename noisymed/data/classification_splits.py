@@ -22,7 +22,8 @@ def _read(source: Path) -> tuple[list[dict], list[str]]:
         return folder_datalist(source), folder_classes(source)
     if source.suffix.lower() == ".csv":
         items = csv_datalist(source)
-        return items, sorted({str(d.get("class_name", d["label"])) for d in items}, key=lambda n: n)
+        names = {int(d["label"]): str(d.get("class_name", d["label"])) for d in items}
+        return items, [names.get(i, str(i)) for i in range(max(names) + 1)]
     raise ValueError(f"{source}: expected a MedMNIST .npz, a folder of class folders or a .csv of path,label.")
 
 

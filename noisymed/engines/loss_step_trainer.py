@@ -20,11 +20,16 @@ from torch import nn
 __all__ = ["LossStepTrainer"]
 
 
+def _detached(value: Any) -> Any:
+    return value.detach() if isinstance(value, torch.Tensor) else value
+
+
 class LossStepTrainer(SupervisedTrainer):
     """``SupervisedTrainer`` with the forward pass and loss split into overridable methods.
 
-    One iteration: ``outputs = forward(inputs, targets, batch)`` (must set ``pred``), ``FORWARD_COMPLETED``,
-    ``terms = compute_loss(outputs, targets)`` (must set ``loss``; other scalar entries are logged),
+    One iteration: ``outputs = forward(inputs, targets, batch)`` (must set ``pred``; the other entries are
+    private to :meth:`compute_loss`), ``FORWARD_COMPLETED``, ``terms = compute_loss(outputs, targets)`` (must
+    set ``loss``; its other entries, detached, join ``engine.state.output`` for logging),
     ``LOSS_COMPLETED``, backward, ``BACKWARD_COMPLETED``, optimizer step, ``MODEL_COMPLETED``.
 
     Args:
@@ -55,18 +60,15 @@ class LossStepTrainer(SupervisedTrainer):
             module.train()
         engine.optimizer.zero_grad(set_to_none=engine.optim_set_to_none)
         outputs = self.forward(inputs, targets, batchdata)
-        engine.state.output.update(outputs)
+        engine.state.output[Keys.PRED] = outputs[Keys.PRED]
         engine.fire_event(IterationEvents.FORWARD_COMPLETED)
         terms = self.compute_loss(outputs, targets)
-        engine.state.output.update(terms)
+        engine.state.output.update({k: v if k == Keys.LOSS else _detached(v) for k, v in terms.items()})
         engine.fire_event(IterationEvents.LOSS_COMPLETED)
         terms[Keys.LOSS].backward()
         engine.fire_event(IterationEvents.BACKWARD_COMPLETED)
         engine.optimizer.step()
         engine.fire_event(IterationEvents.MODEL_COMPLETED)
-        for key, value in terms.items():
-            if key != Keys.LOSS and isinstance(value, torch.Tensor):
-                engine.state.output[key] = value.detach()
         return engine.state.output
 
 
