@@ -152,7 +152,7 @@ def _check_groups(groups: Sequence[Sequence[int]], num_classes: int) -> list[lis
 def _warn_if_unidentifiable(t: np.ndarray) -> None:
     off = t.copy()
     np.fill_diagonal(off, -np.inf)
-    bad = np.flatnonzero(off.max(1) >= np.diag(t))
+    bad = np.flatnonzero(off.max(1) >= np.diag(t) - 1e-12)  # ties count (symmetric rate == (K - 1) / K)
     if bad.size:
         i = int(bad[0])
         j = int(np.argmax(off[i]))
