@@ -97,6 +97,7 @@ def folder_datalist(
     root: str | Path,
     extensions: Sequence[str] = CLASSIFICATION_EXTENSIONS,
     dicom_series: bool = True,
+    classes: Sequence[str] | None = None,
 ) -> list[dict]:
     """Datalist of a folder-per-class dataset.
 
@@ -108,20 +109,34 @@ def folder_datalist(
         root: the dataset folder, one subfolder per class.
         extensions: file name endings to list (case-insensitive).
         dicom_series: treat a subfolder of DICOM files as one image.
+        classes: class names in index order, e.g. the training set's :func:`folder_classes` when reading a
+            validation folder that may lack a class (None: this folder's sorted class folders). Every class
+            folder must be one of them; a class without a folder is allowed.
 
     Returns:
         ``[{"image": path str, "label": class index, "class_name": str}, ...]``, by class then path.
 
     Raises:
         FileNotFoundError: ``root`` is not a folder.
-        ValueError: no class folder, bad ``extensions``, or a class folder with no image (named).
+        ValueError: no class folder, bad ``extensions``, a class folder with no image (named), or a class folder
+            not in ``classes``.
     """
     if isinstance(extensions, str) or not extensions or not all(isinstance(e, str) and e for e in extensions):
         raise ValueError(f"extensions must be a non-empty list of endings such as '.png', got {extensions!r}.")
     ext = tuple(e.lower() if e.startswith(".") else f".{e.lower()}" for e in extensions)
     root = Path(root).expanduser()
+    names = folder_classes(root)
+    if classes is not None:
+        classes = [str(c) for c in classes]
+        if not classes or len(set(classes)) != len(classes):
+            raise ValueError(f"classes must be distinct class names, got {classes!r}.")
+        unknown = [n for n in names if n not in classes]
+        if unknown:
+            raise ValueError(f"{root}: class folders {unknown} are not in classes {classes}.")
+    index = {n: i for i, n in enumerate(classes if classes is not None else names)}
     out = []
-    for label, name in enumerate(folder_classes(root)):
+    for name in names:
+        label = index[name]
         images = _collect(root / name, ext, dicom_series)
         if not images:
             raise ValueError(f"{root / name}: class folder {name!r} holds no image ending in {list(ext)}.")

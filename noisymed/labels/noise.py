@@ -17,9 +17,11 @@ Noise types (:func:`transition_matrix`):
 
 Injection modes (:func:`inject_noise`):
 
-* ``"exact"``: class ``i`` with ``n_i`` samples gets exactly ``round(p_i * n_i)`` flips, apportioned over the
-  destinations ``j != i`` by the largest remainder of ``n_flip_i * T[i, j] / p_i``; which samples flip and to
-  which destination is drawn by a seeded permutation. Counts depend only on the labels and ``T``;
+* ``"exact"``: class ``i`` with ``n_i`` samples gets exactly ``round(p_i * n_i)`` flips (Python's round, half to
+  even, after rounding away float noise at 1e-9), apportioned over the destinations ``j != i`` by the largest
+  remainder of ``n_flip_i * T[i, j] / sum_{j != i} T[i, j]`` (``= n_flip_i * T[i, j] / p_i``; equal remainders go to
+  the lower class index); which samples flip and to which destination is drawn by a seeded permutation. The
+  counts depend only on the labels and ``T``, the seed only picks the samples;
 * ``"random"``: every sample independently draws its noisy label from row ``T[y]``.
 
 :func:`make_noisy_labels` returns the noisy labels together with a record of what was asked and what was
@@ -150,7 +152,7 @@ def _check_groups(groups: Sequence[Sequence[int]], num_classes: int) -> list[lis
 def _warn_if_unidentifiable(t: np.ndarray) -> None:
     off = t.copy()
     np.fill_diagonal(off, -np.inf)
-    bad = np.flatnonzero(off.max(1) >= np.diag(t))
+    bad = np.flatnonzero(off.max(1) >= np.diag(t) - 1e-12)  # ties count (symmetric rate == (K - 1) / K)
     if bad.size:
         i = int(bad[0])
         j = int(np.argmax(off[i]))
@@ -308,11 +310,10 @@ def inject_noise(labels: ArrayLike, matrix: np.ndarray, mode: str = "exact", see
         return noisy.reshape(shape)
     for i in range(k):
         idx = np.flatnonzero(clean == i)
-        p = float(t[i].sum() - t[i, i])
-        n_flip = _round_half_even(p * idx.size)
-        if n_flip == 0:
-            continue
         dest = np.array([j for j in range(k) if j != i])
+        n_flip = _round_half_even((1.0 - t[i, i]) * idx.size)
+        if n_flip == 0 or t[i, dest].sum() <= 0:
+            continue
         counts = _largest_remainder(n_flip, t[i, dest])
         chosen = rng.permutation(idx)[:n_flip]
         noisy[chosen] = np.repeat(dest, counts)

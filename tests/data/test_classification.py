@@ -63,6 +63,17 @@ def test_folder_datalist(class_folders):
         folder_datalist(class_folders, extensions=(".png",), dicom_series=False)
 
 
+def test_folder_datalist_with_given_classes(tmp_path):
+    write_png(tmp_path / "val" / "pneumonia" / "x.png")
+    items = folder_datalist(tmp_path / "val", classes=["normal", "pneumonia"])  # the val set lacks 'normal'
+    assert [(d["label"], d["class_name"]) for d in items] == [(1, "pneumonia")]
+    assert folder_datalist(tmp_path / "val")[0]["label"] == 0
+    with pytest.raises(ValueError, match=r"class folders \['pneumonia'\] are not in classes \['a', 'b'\]"):
+        folder_datalist(tmp_path / "val", classes=["a", "b"])
+    with pytest.raises(ValueError, match="distinct"):
+        folder_datalist(tmp_path / "val", classes=["pneumonia", "pneumonia"])
+
+
 def test_extensionless_dicom_files_make_a_series(tmp_path):
     files = write_dicom_series(np.zeros((4, 4, 2), np.int16), tmp_path / "a" / "s")
     for f in files:

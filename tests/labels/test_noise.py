@@ -313,6 +313,8 @@ def test_unidentifiable_noise_warns():
     with pytest.warns(UserWarning, match="not identifiable"):
         transition_matrix("symmetric", 0.75, 4)  # (K-1)/K
     with pytest.warns(UserWarning, match="not identifiable"):
+        transition_matrix("symmetric", 2 / 3, 3)  # 1 - 2/3 > (2/3)/2 in floating point: a tie all the same
+    with pytest.warns(UserWarning, match="not identifiable"):
         transition_matrix("pairflip", 0.5, 4)
     with pytest.warns(UserWarning, match="classes \\[1\\]"):
         transition_matrix("matrix", 0.0, 3, matrix=[[1, 0, 0], [0.3, 0.3, 0.4], [0, 0, 1]])
