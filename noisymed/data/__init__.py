@@ -11,10 +11,12 @@ from .h5_reader import H5Reader
 from .inputs import image_datalist
 from .la_h5 import LA_H5_NAME, LA_SPACING, LADataError, check_la_case, la_cases, la_h5_to_nifti, la_splits, read_case_list
 from .medmnist import MEDMNIST_SPLITS, medmnist_datalist, medmnist_info
+from .probability_csv import ProbabilityCSVSaver
 from .sitk_reader import SimpleITKReader, list_dicom_series
 from .two_stream_sampler import TwoStreamBatchSampler
 
 __all__ = [
+    "ProbabilityCSVSaver",
     "classification_splits",
     "read_dicom_image",
     "H5Reader",

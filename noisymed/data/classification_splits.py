@@ -17,11 +17,14 @@ from .medmnist import medmnist_datalist, medmnist_info
 __all__ = ["classification_splits"]
 
 
-def _read(source: Path) -> tuple[list[dict], list[str]]:
+def _read(source: Path, classes: list[str] | None = None) -> tuple[list[dict], list[str]]:
+    """Items and class names of a folder or CSV; with ``classes`` (the training set's), labels index into them."""
     if source.is_dir():
-        return folder_datalist(source), folder_classes(source)
+        return folder_datalist(source, classes=classes), classes or folder_classes(source)
     if source.suffix.lower() == ".csv":
-        items = csv_datalist(source)
+        items = csv_datalist(source, classes=classes)
+        if classes is not None:
+            return items, classes
         names = {int(d["label"]): str(d.get("class_name", d["label"])) for d in items}
         return items, [names.get(i, str(i)) for i in range(max(names) + 1)]
     raise ValueError(f"{source}: expected a MedMNIST .npz, a folder of class folders or a .csv of path,label.")
@@ -46,7 +49,7 @@ def classification_splits(
     seed: int = 0,
     max_train: int | None = None,
 ) -> dict:
-    """``{"train": [...], "val": [...], "classes": [...], "spatial_dims": 2 | 3 | None}`` for a classification dataset.
+    """Train and validation datalists, class names and (for MedMNIST) the image geometry of a dataset.
 
     Args:
         dataset: a MedMNIST ``.npz``, a class-folder root or a ``path,label`` CSV.
@@ -71,17 +74,18 @@ def classification_splits(
             raise ValueError(f"{source}: has no 'val' split (splits: {info['splits']}).")
         train, val = medmnist_datalist(source, "train"), medmnist_datalist(source, "val")
         classes, dims = [str(i) for i in range(info["num_classes"])], info["spatial_dims"]
+        channels, size = info["channels"], list(info["shape"][1:])
     else:
         train, classes = _read(source)
         if val_dataset is not None:
-            val = _read(Path(val_dataset).expanduser())[0]
+            val = _read(Path(val_dataset).expanduser(), classes)[0]
         else:
             if not 0.0 < val_fraction < 1.0:
                 raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}.")
             train, val = _stratified_split(train, val_fraction, seed)
-        dims = None
+        dims = channels = size = None
     if max_train is not None:
         train = train[: int(max_train)]
     if not train or not val:
         raise ValueError(f"{source}: empty split (train {len(train)}, val {len(val)}).")
-    return {"train": train, "val": val, "classes": classes, "spatial_dims": dims}
+    return {"train": train, "val": val, "classes": classes, "spatial_dims": dims, "channels": channels, "spatial_size": size}

@@ -9,7 +9,14 @@ from .loss_step_trainer import LossStepTrainer
 from .mixup_attention_trainer import MixupAttentionTrainer
 from .mixup_trainer import MixupTrainer
 from .mutual_learning_trainer import MutualLearningTrainer, TrainingForward
-from .noisy_label_methods import METHOD_OPTIONS, METHODS, loss_keys, noisy_label_trainer, reinitialized_copy
+from .noisy_label_methods import (
+    METHOD_OPTIONS,
+    METHODS,
+    distributed_network,
+    loss_keys,
+    noisy_label_trainer,
+    reinitialized_copy,
+)
 
 __all__ = [
     "MutualLearningTrainer",
@@ -29,4 +36,5 @@ __all__ = [
     "noisy_label_trainer",
     "reinitialized_copy",
     "loss_keys",
+    "distributed_network",
 ]

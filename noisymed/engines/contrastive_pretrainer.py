@@ -25,10 +25,10 @@ class ContrastivePretrainer(LossStepTrainer):
         projection: the projection head (training only; its parameters must be in the optimizer).
         view_key: batch key of the second view.
         use_labels: pass the labels to the loss (:class:`noisymed.losses.SupConLoss`).
-        kwargs: everything :class:`LossStepTrainer` takes; ``network`` must have ``forward_features``.
+        kwargs: everything :class:`LossStepTrainer` takes; ``network`` maps images to (B, D) features, e.g.
+            ``FeatureClassifier(...).backbone`` (or its ``DistributedDataParallel`` wrapper).
 
     Raises:
-        TypeError: when the network has no ``forward_features``.
         ValueError: when a batch lacks the second view.
     """
 
@@ -36,17 +36,13 @@ class ContrastivePretrainer(LossStepTrainer):
         self, *args: Any, projection: nn.Module, view_key: str = "image_2", use_labels: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(*args, train_modules=[projection], **kwargs)
-        net = getattr(self.network, "module", self.network)
-        if not callable(getattr(net, "forward_features", None)):
-            raise TypeError(f"{type(net).__name__} has no forward_features(); e.g. use FeatureClassifier.")
         self.projection, self.view_key, self.use_labels = projection, view_key, use_labels
 
     def forward(self, inputs: torch.Tensor, targets: torch.Tensor, batchdata: dict) -> dict[str, Any]:
         if self.view_key not in batchdata:
             raise ValueError(f"batch has no second view {self.view_key!r} (keys: {list(batchdata)}).")
         view2 = torch.as_tensor(batchdata[self.view_key]).to(inputs.device)
-        net = getattr(self.network, "module", self.network)
-        z = self.projection(net.forward_features(torch.cat([inputs, view2], 0)))
+        z = self.projection(torch.flatten(self.network(torch.cat([inputs, view2], 0)), 1))
         z1, z2 = z.chunk(2, 0)
         return {Keys.PRED: z1, "embedding_2": z2}
 

@@ -9,6 +9,8 @@ import torch.nn.functional as F
 from monai.utils import CommonKeys as Keys
 from torch import nn
 
+from noisymed.networks import WithFeatures
+
 from .loss_step_trainer import LossStepTrainer
 
 __all__ = ["MixupAttentionTrainer"]
@@ -25,28 +27,28 @@ class MixupAttentionTrainer(LossStepTrainer):
     Args:
         attention: an :class:`~noisymed.networks.IntraGroupMixupAttention`; its parameters must be in the optimizer.
         gamma: weight of the mixed loss (>= 0).
-        kwargs: everything :class:`LossStepTrainer` takes; ``network`` must have ``forward_features`` and
-            ``classify`` (e.g. :class:`noisymed.networks.FeatureClassifier`).
+        kwargs: everything :class:`LossStepTrainer` takes; ``network`` is a
+            :class:`~noisymed.networks.FeatureClassifier` (wrapped here in :class:`~noisymed.networks.WithFeatures`)
+            or, for multi-GPU training, ``DistributedDataParallel(WithFeatures(net))``.
 
     Raises:
         TypeError: when the network lacks ``forward_features``/``classify``.
         ValueError: for a negative ``gamma``.
     """
 
-    def __init__(self, *args: Any, attention: nn.Module, gamma: float = 1.0, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, network: nn.Module, attention: nn.Module, gamma: float = 1.0, **kwargs: Any) -> None:
         if gamma < 0:
             raise ValueError(f"gamma must be >= 0, got {gamma}.")
-        super().__init__(*args, train_modules=[attention], **kwargs)
-        net = getattr(self.network, "module", self.network)
-        if not (callable(getattr(net, "forward_features", None)) and callable(getattr(net, "classify", None))):
-            raise TypeError(f"{type(net).__name__} needs forward_features() and classify(), e.g. FeatureClassifier.")
+        if not isinstance(getattr(network, "module", network), WithFeatures):
+            network = WithFeatures(network)
+        super().__init__(*args, network=network, train_modules=[attention], **kwargs)
         self.attention, self.gamma = attention, float(gamma)
 
     def forward(self, inputs: torch.Tensor, targets: torch.Tensor, batchdata: dict) -> dict[str, Any]:
-        net = getattr(self.network, "module", self.network)
-        features = net.forward_features(inputs)
+        logits, features = self.network(inputs)
         mixed = self.attention(features, targets)
-        return {Keys.PRED: net.classify(features), "pred_mixed": net.classify(mixed.features), "mixed": mixed}
+        head = getattr(self.network, "module", self.network)
+        return {Keys.PRED: logits, "pred_mixed": head.classify(mixed.features), "mixed": mixed}
 
     def compute_loss(self, outputs: dict[str, Any], targets: torch.Tensor) -> dict[str, Any]:
         loss_plain = self.loss_function(outputs[Keys.PRED], targets).mean()

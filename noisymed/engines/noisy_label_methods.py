@@ -27,13 +27,13 @@ from torch import nn
 from torch.optim import Optimizer
 
 from noisymed.losses import GeneralizedCrossEntropyLoss, SymmetricCrossEntropyLoss
-from noisymed.networks import IntraGroupMixupAttention
+from noisymed.networks import IntraGroupMixupAttention, WithFeatures
 
 from .co_teaching_trainer import CoTeachingTrainer
 from .mixup_attention_trainer import MixupAttentionTrainer
 from .mixup_trainer import MixupTrainer
 
-__all__ = ["METHODS", "METHOD_OPTIONS", "noisy_label_trainer", "reinitialized_copy", "loss_keys"]
+__all__ = ["METHODS", "METHOD_OPTIONS", "noisy_label_trainer", "reinitialized_copy", "loss_keys", "distributed_network"]
 
 METHODS = ("ce", "gce", "sce", "mixup", "coteaching", "mixup_attention")
 
@@ -73,6 +73,20 @@ def _distributed(module: nn.Module, device: torch.device) -> nn.Module:
         ids = [device] if device.type == "cuda" else None
         return nn.parallel.DistributedDataParallel(module, device_ids=ids)
     return module
+
+
+def distributed_network(network: nn.Module, method: str, device: str | torch.device) -> nn.Module:
+    """``network`` wrapped for multi-GPU training of ``method``: ``DistributedDataParallel`` around the module
+    whose ``forward`` the method's trainer calls (``WithFeatures(network)`` for ``mixup_attention``).
+
+    Raises:
+        ValueError: for an unknown method.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+    device = torch.device(device)
+    module = WithFeatures(network) if method == "mixup_attention" else network
+    return nn.parallel.DistributedDataParallel(module, device_ids=[device] if device.type == "cuda" else None)
 
 
 def noisy_label_trainer(
@@ -150,7 +164,8 @@ def noisy_label_trainer(
             **common,
         )
     if method == "mixup_attention":
-        feature_dim = getattr(network, "module", network).feature_dim
+        inner = getattr(network, "module", network)
+        feature_dim = getattr(inner, "net", inner).feature_dim
         attention = IntraGroupMixupAttention(
             feature_dim,
             num_classes,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .classifier import BACKBONES, RESNET_LAYERS, FeatureClassifier
+from .classifier import BACKBONES, RESNET_LAYERS, FeatureClassifier, WithFeatures
 from .mixup_attention import GROUPINGS, IntraGroupMixupAttention, MixedGroup, make_groups
 from .projection_head import ProjectionHead
 from .two_decoder_vnet import DECODER_MODES, UPSAMPLE_MODES, TwoDecoderVNet, VNetDecoder, VNetEncoder
@@ -14,6 +14,7 @@ __all__ = [
     "DECODER_MODES",
     "UPSAMPLE_MODES",
     "FeatureClassifier",
+    "WithFeatures",
     "BACKBONES",
     "RESNET_LAYERS",
     "IntraGroupMixupAttention",
