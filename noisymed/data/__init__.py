@@ -5,7 +5,7 @@ from __future__ import annotations
 from .classification import CLASSIFICATION_EXTENSIONS, DICOM_EXTENSIONS, csv_datalist, folder_classes, folder_datalist
 from .classification_splits import classification_splits
 from .dicom_image import read_dicom_image
-from .dicom_io import new_dicom_uid, write_dicom_series
+from .dicom_io import new_dicom_uid, write_dicom_image, write_dicom_series
 from .demo import DEMO_SHAPE, ensure_la_demo, export_demo_inputs, make_la_like_case
 from .h5_reader import H5Reader
 from .inputs import image_datalist
@@ -24,6 +24,7 @@ __all__ = [
     "SimpleITKReader",
     "list_dicom_series",
     "write_dicom_series",
+    "write_dicom_image",
     "new_dicom_uid",
     "TwoStreamBatchSampler",
     "LADataError",

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import SimpleITK as sitk
 
-__all__ = ["write_dicom_series", "new_dicom_uid"]
+__all__ = ["write_dicom_series", "write_dicom_image", "new_dicom_uid"]
 
 # SOP classes with an image-plane module, so the geometry tags are kept by readers.
 _SOP_CLASS_UIDS = {
@@ -211,3 +211,72 @@ def write_dicom_series(
         writer.Execute(slice_img)
         paths.append(path)
     return paths
+
+
+_SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"  # Secondary Capture Image Storage
+_PHOTOMETRIC = ("MONOCHROME1", "MONOCHROME2")
+
+
+def write_dicom_image(
+    array: np.ndarray,
+    path: str | Path,
+    photometric: str = "MONOCHROME2",
+    modality: str = "OT",
+    rescale_slope: float = 1.0,
+    rescale_intercept: float = 0.0,
+    pixel_spacing: Sequence[float] = (1.0, 1.0),
+    patient_id: str = "NOISYMED",
+) -> Path:
+    """Write a 2D array as one uint16 Secondary Capture DICOM file (a radiograph-like single frame).
+
+    ``array`` is the stored pixel data in (rows, columns) order; a reader shows
+    ``rescale_slope * array + rescale_intercept``, white-on-black for ``MONOCHROME2`` and inverted for
+    ``MONOCHROME1``. Used to make test and demo inputs; no clinical metadata is written.
+
+    Args:
+        array: 2D array of integers in [0, 65535] (floats are rounded).
+        path: output file (its folder is created).
+        photometric: ``"MONOCHROME2"`` or ``"MONOCHROME1"``.
+        modality: Modality tag.
+        rescale_slope: RescaleSlope tag.
+        rescale_intercept: RescaleIntercept tag.
+        pixel_spacing: (row, column) spacing in mm.
+        patient_id: PatientID tag.
+
+    Returns:
+        The written path.
+
+    Raises:
+        ValueError: for a non-2D array, values outside the uint16 range or an unknown photometric interpretation.
+    """
+    import pydicom
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    arr = np.rint(np.asarray(array, dtype=np.float64))
+    if arr.ndim != 2:
+        raise ValueError(f"array must be 2D (rows, columns), got shape {arr.shape}.")
+    if arr.size and (arr.min() < 0 or arr.max() > 65535):
+        raise ValueError(f"values must be in [0, 65535], got {arr.min()}..{arr.max()}.")
+    if photometric not in _PHOTOMETRIC:
+        raise ValueError(f"photometric must be one of {_PHOTOMETRIC}, got {photometric!r}.")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = _SECONDARY_CAPTURE
+    meta.MediaStorageSOPInstanceUID = new_dicom_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = pydicom.Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID = _SECONDARY_CAPTURE, meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = new_dicom_uid(), new_dicom_uid()
+    ds.PatientID = ds.PatientName = patient_id
+    ds.Modality = modality
+    ds.Rows, ds.Columns = arr.shape
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, photometric
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+    ds.RescaleSlope, ds.RescaleIntercept = _ds(rescale_slope), _ds(rescale_intercept)
+    ds.PixelSpacing = [_ds(pixel_spacing[0]), _ds(pixel_spacing[1])]
+    ds.PixelData = np.ascontiguousarray(arr.astype(np.uint16)).tobytes()
+    ds.save_as(str(path), enforce_file_format=True)
+    return path

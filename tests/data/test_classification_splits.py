@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from noisymed.data import classification_splits
+
+
+def _npz(path, n_train=10, n_val=4, shape=(8, 8)):
+    rng = np.random.default_rng(0)
+    np.savez(
+        path,
+        train_images=rng.integers(0, 255, (n_train, *shape), dtype=np.uint8),
+        train_labels=np.arange(n_train)[:, None] % 3,
+        val_images=rng.integers(0, 255, (n_val, *shape), dtype=np.uint8),
+        val_labels=np.arange(n_val)[:, None] % 3,
+    )
+    return path
+
+
+def _folders(root, counts):
+    for name, n in counts.items():
+        (root / name).mkdir(parents=True)
+        for i in range(n):
+            Image.fromarray(np.full((4, 4), i, np.uint8)).save(root / name / f"{i}.png")
+    return root
+
+
+def test_medmnist_npz_uses_its_train_and_val_arrays(tmp_path):
+    split = classification_splits(_npz(tmp_path / "toy.npz"), max_train=7)
+    assert len(split["train"]) == 7 and len(split["val"]) == 4
+    assert split["classes"] == ["0", "1", "2"] and split["spatial_dims"] == 2
+    assert split["channels"] == 1 and split["spatial_size"] == [8, 8]
+    assert [d["label"] for d in split["val"]] == [0, 1, 2, 0]
+    three_d = classification_splits(_npz(tmp_path / "toy3d.npz", shape=(6, 6, 6)))
+    assert three_d["spatial_dims"] == 3 and three_d["spatial_size"] == [6, 6, 6]
+
+
+def test_folder_split_is_stratified_and_seeded(tmp_path):
+    root = _folders(tmp_path / "data", {"a_normal": 10, "b_sick": 20})
+    split = classification_splits(root, val_fraction=0.2, seed=3)
+    val_labels = [d["label"] for d in split["val"]]
+    assert split["classes"] == ["a_normal", "b_sick"] and split["spatial_dims"] is None
+    assert val_labels.count(0) == 2 and val_labels.count(1) == 4 and len(split["train"]) == 24
+    again = classification_splits(root, val_fraction=0.2, seed=3)
+    assert [d["image"] for d in again["val"]] == [d["image"] for d in split["val"]]
+    other = classification_splits(root, val_fraction=0.2, seed=4)
+    assert [d["image"] for d in other["val"]] != [d["image"] for d in split["val"]]
+    assert not {d["image"] for d in split["train"]} & {d["image"] for d in split["val"]}
+
+
+def test_separate_validation_folder_is_indexed_by_the_training_classes(tmp_path):
+    train = _folders(tmp_path / "train", {"a": 2, "b": 2, "c": 2})
+    val = _folders(tmp_path / "val", {"b": 1, "c": 1})  # no class "a": indices must not shift
+    split = classification_splits(train, val_dataset=val)
+    assert sorted(d["label"] for d in split["val"]) == [1, 2]
+
+
+def test_csv_with_integer_labels_names_classes_by_index(tmp_path):
+    for i in range(12):
+        Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / f"{i}.png")
+    rows = ["path,label"] + [f"{i}.png,{i % 11}" for i in range(12)]
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    split = classification_splits(tmp_path / "labels.csv", val_fraction=0.5)
+    assert split["classes"] == [str(i) for i in range(11)]  # "10" after "9", not after "1"
+
+
+def test_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="dataset not found"):
+        classification_splits(tmp_path / "nothing.npz")
+    (tmp_path / "x.txt").write_text("")
+    with pytest.raises(ValueError, match="expected a MedMNIST .npz"):
+        classification_splits(tmp_path / "x.txt")
+    root = _folders(tmp_path / "d", {"a": 2, "b": 2})
+    with pytest.raises(ValueError, match="val_fraction must be in"):
+        classification_splits(root, val_fraction=1.0)
+    np.savez(tmp_path / "noval.npz", train_images=np.zeros((2, 4, 4), np.uint8), train_labels=np.array([[0], [1]]))
+    with pytest.raises(ValueError, match="has no 'val' split"):
+        classification_splits(tmp_path / "noval.npz")
