@@ -3,8 +3,9 @@
 Contrastive pretraining needs two independent random views of each image. MONAI's dictionary transforms draw
 one set of random parameters for all their keys, so each view gets its own instance of this chain (one for
 ``image``, one for its copy ``image_2``). The chain follows SimCLR's recipe adapted to grey medical images
-(no colour jitter): random resized crop, flip, small rotation, contrast (gamma) change, Gaussian blur and
-Gaussian noise.
+(no colour jitter): random resized crop, flips, contrast (gamma) change, Gaussian blur and Gaussian noise.
+Rotation is left out: on 28 px images it costs as much as the rest of the chain together on these CPUs
+(about 1.5 of 3.4 ms per view) for a transformation the random crop already approximates.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from monai.transforms import (
     RandFlipd,
     RandGaussianNoised,
     RandGaussianSmoothd,
-    RandRotated,
     RandSpatialCropd,
     Resized,
 )
@@ -51,7 +51,6 @@ def contrastive_view(key: str, spatial_size: Sequence[int], min_crop: float = 0.
             Resized(key, spatial_size=size, mode="trilinear" if three_d else "bilinear"),
             RandFlipd(key, prob=0.5, spatial_axis=0),
             RandFlipd(key, prob=0.5, spatial_axis=1),
-            RandRotated(key, range_x=0.26, range_y=0.26 if three_d else 0.0, prob=0.5, padding_mode="zeros"),
             RandAdjustContrastd(key, prob=0.8, gamma=(0.6, 1.6)),
             RandGaussianSmoothd(key, prob=0.3, sigma_x=(0.1, 1.0), sigma_y=(0.1, 1.0), sigma_z=(0.1, 1.0)),
             RandGaussianNoised(key, prob=0.5, std=0.05),
