@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .bundle_utils import ProgressBarHandler, TrainingCheckpoint, latest_checkpoint, loss_terms
+from .bundle_utils import ProgressBarHandler, TrainingCheckpoint, latest_checkpoint, loss_terms, sample_names
 from .co_teaching_trainer import CoTeachingTrainer, forget_rate
 from .contrastive_pretrainer import ContrastivePretrainer
 from .loss_step_trainer import LossStepTrainer
@@ -25,6 +25,7 @@ __all__ = [
     "TrainingCheckpoint",
     "latest_checkpoint",
     "loss_terms",
+    "sample_names",
     "LossStepTrainer",
     "MixupTrainer",
     "MixupAttentionTrainer",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ from monai.handlers import CheckpointLoader, CheckpointSaver
 from torch import nn
 from torch.optim import Optimizer
 
-__all__ = ["ProgressBarHandler", "TrainingCheckpoint", "loss_terms", "latest_checkpoint"]
+__all__ = ["ProgressBarHandler", "TrainingCheckpoint", "loss_terms", "latest_checkpoint", "sample_names"]
 
 LOSS_KEYS = ("loss", "loss_sup", "loss_mutual", "weight_mutual")
 
@@ -29,6 +29,27 @@ def loss_terms(output: Any, keys: Sequence[str] = LOSS_KEYS) -> dict[str, float]
     """
     first = output[0] if isinstance(output, (list, tuple)) else output
     return {k: float(first[k]) for k in keys if k in first}
+
+
+def sample_names(batch: Sequence[Mapping], key: str = "image") -> list[dict[str, str]]:
+    """``[{"filename_or_obj": name}, ...]`` for a decollated batch, for MONAI's savers' ``batch_transform``.
+
+    The name is the first of: ``<key>_source`` (the path :class:`noisymed.transforms.LoadClassificationImaged`
+    keeps), the image's metadata ``filename_or_obj``, the item's ``index`` (MedMNIST), ``case``.
+
+    Raises:
+        ValueError: for an item none of these name.
+    """
+    names = []
+    for item in batch:
+        meta = getattr(item.get(key), "meta", {}) or {}
+        for name in (item.get(f"{key}_source"), meta.get("filename_or_obj"), item.get("index"), item.get("case")):
+            if name is not None:
+                names.append({"filename_or_obj": str(name.item() if hasattr(name, "item") else name)})
+                break
+        else:
+            raise ValueError(f"cannot name a sample with keys {sorted(item)}: add {key}_source, index or case.")
+    return names
 
 
 class ProgressBarHandler(ProgressBar):

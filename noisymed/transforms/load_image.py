@@ -89,7 +89,11 @@ class LoadClassificationImage(Transform):
 
 
 class LoadClassificationImaged(MapTransform):
-    """Dictionary version of :class:`LoadClassificationImage`."""
+    """Dictionary version of :class:`LoadClassificationImage`.
+
+    A path input is also kept, as a string, under ``<key>_source``, so outputs can be named after their
+    file even when later transforms drop the image's metadata.
+    """
 
     def __init__(self, keys: KeysCollection, spatial_dims: int = 2, allow_missing_keys: bool = False) -> None:
         super().__init__(keys, allow_missing_keys)
@@ -98,6 +102,8 @@ class LoadClassificationImaged(MapTransform):
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
         d = dict(data)
         for key in self.key_iterator(d):
+            if isinstance(d[key], (str, Path)):
+                d[f"{key}_source"] = str(d[key])
             d[key] = self.loader(d[key])
         return d
 
