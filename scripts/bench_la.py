@@ -18,39 +18,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shlex
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from bench_common import engine_epoch_seconds, replace_block, run_logged
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLE = REPO / "bundles" / "la_mutual_learning"
 MARK_START, MARK_END = "<!-- bench_la:start -->", "<!-- bench_la:end -->"
 METRICS = ("dice", "jaccard", "hd95_voxel", "asd_voxel", "hd95_mm", "asd_mm")
-
-
-def _run(cmd: list[str], log: Path) -> tuple[float, float]:
-    """Run ``cmd`` with its output in ``log``; return (wall seconds, peak RSS in GiB). Raise on failure."""
-    start = time.time()
-    with open(log, "w") as f:
-        proc = subprocess.Popen(cmd, cwd=BUNDLE, stdout=f, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
-        raise RuntimeError(f"{' '.join(cmd[:6])} ... failed ({proc.returncode}); see {log}\n{tail}")
-    return time.time() - start, usage.ru_maxrss / 2**20
-
-
-def _seconds(text: str, engine: str) -> float:
-    """Sum of ignite's 'Epoch[k] Complete. Time taken: HH:MM:SS.fff' lines of one engine."""
-    total = 0.0
-    for h, m, s in re.findall(rf"{engine} - INFO - Epoch\[\d+\] Complete\. Time taken: (\d+):(\d+):([\d.]+)", text):
-        total += int(h) * 3600 + int(m) * 60 + float(s)
-    return total
 
 
 def _val_curve(log: Path) -> list[float]:
@@ -137,12 +115,12 @@ def main(argv: list[str] | None = None) -> int:
         flags = [x for k, v in overrides.items() for x in (f"--{k}", str(v))]
         base = [sys.executable, "-m", "monai.bundle", "run", "--logging_file", "configs/logging.conf"]
         print(f"[{arm}] training {args.iterations} iterations ...", flush=True)
-        wall, peak = _run(base + ["--config_file", "configs/train.json"] + flags, run_dir / "train.log")
+        wall, peak = run_logged(base + ["--config_file", "configs/train.json"] + flags, run_dir / "train.log", BUNDLE)
         log = (run_dir / "train.log").read_text(encoding="utf-8", errors="replace")
-        train_s = _seconds(log, "MutualLearningTrainer") - _seconds(log, "SupervisedEvaluator")
+        train_s = sum(engine_epoch_seconds(log, "MutualLearningTrainer")) - sum(engine_epoch_seconds(log, "SupervisedEvaluator"))
         print(f"[{arm}] evaluating on {len(val_cases)} validation cases ...", flush=True)
         eval_flags = flags + ["--eval_list", json.dumps(val_cases)]
-        _run(base + ["--config_file", "['configs/train.json','configs/evaluate.json']"] + eval_flags, run_dir / "eval.log")
+        run_logged(base + ["--config_file", "['configs/train.json','configs/evaluate.json']"] + eval_flags, run_dir / "eval.log", BUNDLE)
         summary = (run_dir / "eval" / "metrics.csv").read_text(encoding="utf-8", errors="replace").split()
         values = {k: float(v) for k, v in (row.split(",") for row in summary)}
         results["arms"][arm] = {
@@ -189,14 +167,7 @@ def _write_table(results: dict, docs: Path, command: str) -> None:
             f"Mutual learning minus supervised-only: {100 * results['mutual_minus_sup_dice']:+.2f} Dice points; "
             f"it closes {100 * results['gap_closed']:.0f} % of the gap to full supervision."
         )
-    block = "\n".join([MARK_START, f"Reproduce: `{command}`", "", *rows, MARK_END])
-    text = docs.read_text(encoding="utf-8", errors="replace") if docs.is_file() else f"{MARK_START}\n{MARK_END}\n"
-    if MARK_START in text:
-        text = text[: text.index(MARK_START)] + block + text[text.index(MARK_END) + len(MARK_END) :]
-    else:
-        text += "\n" + block + "\n"
-    docs.write_text(text)
-
+    replace_block(docs, MARK_START, MARK_END, "\n".join([f"Reproduce: `{command}`", "", *rows]))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -108,3 +108,18 @@ def test_reinitialized_copy_has_new_weights_and_same_shapes():
     pairs = list(zip(net.state_dict().items(), peer.state_dict().items()))
     assert all(a[1].shape == b[1].shape for a, b in pairs)
     assert any(not torch.equal(a[1], b[1]) for a, b in pairs if a[1].is_floating_point())
+
+
+def test_sample_names_prefer_the_source_path_then_meta_then_index():
+    from monai.data import MetaTensor
+
+    from noisymed.engines import sample_names
+
+    batch = [
+        {"image": MetaTensor(torch.zeros(1), meta={"filename_or_obj": "/m.nii"}), "image_source": "/a.png", "index": 3},
+        {"image": MetaTensor(torch.zeros(1), meta={"filename_or_obj": "/m.nii"})},
+        {"image": torch.zeros(1), "index": torch.tensor(7)},
+    ]
+    assert sample_names(batch) == [{"filename_or_obj": "/a.png"}, {"filename_or_obj": "/m.nii"}, {"filename_or_obj": "7"}]
+    with pytest.raises(ValueError, match="cannot name a sample"):
+        sample_names([{"image": torch.zeros(1)}])
