@@ -20,6 +20,15 @@ requires_medmnist = pytest.mark.skipif(
 )
 
 
+def exception_messages(exc: BaseException | None) -> str:
+    """All messages of an exception chain (MONAI wraps a reader's or a config item's error in its own)."""
+    out = []
+    while exc is not None:
+        out.append(str(exc))
+        exc = exc.__cause__ or exc.__context__
+    return "\n".join(out)
+
+
 def write_la_case(root: Path, name: str, image=None, label=None, shape=(20, 18, 16)) -> Path:
     """Write ``<root>/<name>/mri_norm2.h5`` with the given arrays (random binary/normal when None)."""
     import h5py

@@ -17,6 +17,7 @@ from monai.bundle import run as bundle_run
 
 from noisymed.data import ensure_la_demo, export_demo_inputs, write_dicom_series
 from noisymed.networks import TwoDecoderVNet
+from tests.conftest import exception_messages
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "la_mutual_learning"
 CONFIGS = BUNDLE / "configs"
@@ -145,14 +146,6 @@ def test_train_resume_evaluate_and_infer_nifti_and_dicom(tmp_path, demo_root):
     assert np.array_equal(sitk.GetArrayFromImage(dcm_mask).transpose(2, 1, 0), nifti_mask)
 
 
-def _messages(exc: BaseException) -> str:
-    """All messages of an exception chain (MONAI wraps the reader's or the config's error)."""
-    out = []
-    while exc is not None:
-        out.append(str(exc))
-        exc = exc.__cause__ or exc.__context__
-    return "\n".join(out)
-
 
 def test_bad_inputs_stop_with_a_named_error(tmp_path, demo_root):
     parser = ConfigParser()
@@ -160,11 +153,11 @@ def test_bad_inputs_stop_with_a_named_error(tmp_path, demo_root):
     parser.update({"bundle_root": str(tmp_path), "dataset_dir": str(tmp_path / "missing")})
     with pytest.raises(Exception) as err:
         parser.get_parsed_content("split")
-    assert f"{tmp_path / 'missing'}: dataset folder not found" in _messages(err.value)
+    assert f"{tmp_path / 'missing'}: dataset folder not found" in exception_messages(err.value)
     parser.update({"dataset_dir": str(demo_root), "num_labeled": 40})
     with pytest.raises(Exception) as err:
         parser.get_parsed_content("split")
-    assert "fewer than num_labeled=40" in _messages(err.value)
+    assert "fewer than num_labeled=40" in exception_messages(err.value)
 
     mixed = tmp_path / "mixed"
     vol = np.zeros((8, 8, 3), np.int16)
@@ -177,12 +170,12 @@ def test_bad_inputs_stop_with_a_named_error(tmp_path, demo_root):
     inf.update({**TINY, "bundle_root": str(tmp_path), "input": str(mixed)})
     with pytest.raises(Exception) as err:
         inf.get_parsed_content("dataset")[0]
-    message = _messages(err.value)
+    message = exception_messages(err.value)
     assert "1.2.3.1" in message and "1.2.3.2" in message and str(mixed) in message
     inf.update({"input": str(tmp_path / "nothing.nii.gz")})
     with pytest.raises(Exception) as err:
         inf.get_parsed_content("datalist")
-    assert "nothing.nii.gz: input not found" in _messages(err.value)
+    assert "nothing.nii.gz: input not found" in exception_messages(err.value)
 
 
 def test_multi_gpu_config_under_torchrun_gloo(tmp_path, demo_root):

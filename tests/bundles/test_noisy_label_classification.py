@@ -20,6 +20,7 @@ from PIL import Image
 
 from noisymed.data import write_dicom_image
 from noisymed.networks import FeatureClassifier
+from tests.conftest import exception_messages
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "noisy_label_classification"
 CONFIGS = BUNDLE / "configs"
@@ -125,13 +126,6 @@ def test_pretrain_train_resume_evaluate_and_infer_png_nifti_dicom(tmp_path, toy)
     assert np.allclose(values, values[0], atol=1e-5)  # one picture, three formats, one answer
 
 
-def _messages(exc: BaseException) -> str:
-    out = []
-    while exc is not None:
-        out.append(str(exc))
-        exc = exc.__cause__ or exc.__context__
-    return "\n".join(out)
-
 
 def test_bad_inputs_stop_with_a_named_error(tmp_path, toy):
     parser = ConfigParser()
@@ -139,21 +133,21 @@ def test_bad_inputs_stop_with_a_named_error(tmp_path, toy):
     parser.update({"bundle_root": str(tmp_path), "dataset": str(tmp_path / "missing.npz")})
     with pytest.raises(Exception) as err:
         parser.get_parsed_content("split")
-    assert "missing.npz: dataset not found" in _messages(err.value)
+    assert "missing.npz: dataset not found" in exception_messages(err.value)
     parser.update({"dataset": str(toy), "noise_rate": 1.0})
     with pytest.raises(Exception) as err:
         parser.get_parsed_content("train_files")
-    assert "rate" in _messages(err.value) and "[0, 1)" in _messages(err.value)
+    assert "rate" in exception_messages(err.value) and "[0, 1)" in exception_messages(err.value)
     parser.update({"noise_rate": 0.2, "method": "dividemix"})
     with pytest.raises(Exception) as err:
         parser.get_parsed_content("train#trainer")
-    assert "method must be one of" in _messages(err.value)
+    assert "method must be one of" in exception_messages(err.value)
     inf = ConfigParser()
     inf.read_config(str(CONFIGS / "inference.json"))
     inf.update({"bundle_root": str(tmp_path), "input": str(tmp_path / "nothing.png")})
     with pytest.raises(Exception) as err:
         inf.get_parsed_content("datalist")
-    assert "nothing.png: input not found" in _messages(err.value)
+    assert "nothing.png: input not found" in exception_messages(err.value)
 
 
 def test_multi_gpu_config_under_torchrun_gloo(tmp_path, toy):
