@@ -44,7 +44,7 @@ METHOD_OPTIONS: dict[str, dict[str, Any]] = {
     "sce": {"sce_alpha": 0.1, "sce_beta": 1.0},
     "mixup": {"mixup_alpha": 1.0},
     "coteaching": {"forget_rate": None, "num_gradual": 10},
-    "mixup_attention": {"gamma": 1.0, "group_size": 2, "grouping": "class", "hidden_dim": 128},
+    "mixup_attention": {"gamma": 1.0, "plain_weight": 1.0, "group_size": 2, "grouping": "class", "hidden_dim": 128},
 }
 
 _LOSS_KEYS = {
@@ -175,6 +175,10 @@ def noisy_label_trainer(
         ).to(device)
         optimizer.add_param_group({"params": list(attention.parameters())})
         return MixupAttentionTrainer(
-            loss_function=nn.CrossEntropyLoss(), attention=_distributed(attention, device), gamma=opts["gamma"], **common
+            loss_function=nn.CrossEntropyLoss(),
+            attention=_distributed(attention, device),
+            gamma=opts["gamma"],
+            plain_weight=opts["plain_weight"],
+            **common,
         )
     return SupervisedTrainer(loss_function=nn.CrossEntropyLoss(), **common)

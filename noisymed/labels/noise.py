@@ -470,6 +470,9 @@ def _write_atomic(path: Path, text: str) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private (0600); a record is meant to be shared
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

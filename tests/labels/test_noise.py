@@ -326,3 +326,16 @@ def test_unidentifiable_noise_warns():
 
 def test_constants():
     assert NOISE_TYPES == ("symmetric", "pairflip", "grouped", "matrix") and NOISE_MODES == ("exact", "random")
+
+
+def test_record_file_is_readable_by_others_like_any_new_file(tmp_path):
+    import os
+    import stat
+
+    from noisymed.labels import load_or_make_noisy_labels
+
+    path = tmp_path / "noise.json"
+    load_or_make_noisy_labels(path, [0, 1, 0, 1], rate=0.0)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
