@@ -101,6 +101,28 @@ class FeatureClassifier(nn.Module):
         """(B, C, *spatial) images -> (B, feature_dim) pooled features."""
         return torch.flatten(self.backbone(x), 1)
 
+    def param_groups(self, backbone_lr: float | None = None) -> list[dict]:
+        """Optimizer parameter groups: the backbone (with its own learning rate when given) and the head.
+
+        A lower learning rate for a pretrained backbone (0 freezes it: a linear probe) keeps fine-tuning from
+        overwriting the pretrained features, the usual way to keep what self-supervised pretraining learned.
+
+        Args:
+            backbone_lr: learning rate of the backbone; None uses the optimizer's.
+
+        Returns:
+            ``[{"params": backbone, ["lr": backbone_lr]}, {"params": head}]``.
+
+        Raises:
+            ValueError: for a negative ``backbone_lr``.
+        """
+        if backbone_lr is not None and backbone_lr < 0:
+            raise ValueError(f"backbone_lr must be >= 0, got {backbone_lr}.")
+        backbone = {"params": list(self.backbone.parameters())}
+        if backbone_lr is not None:
+            backbone["lr"] = float(backbone_lr)
+        return [backbone, {"params": list(self.head.parameters())}]
+
     def classify(self, features: torch.Tensor) -> torch.Tensor:
         """(B, feature_dim) features (possibly mixed) -> (B, num_classes) logits."""
         return self.head(self.dropout(features))

@@ -57,3 +57,18 @@ def test_stem_stride_changes_cost_not_output_shape():
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         FeatureClassifier(**kwargs)
+
+
+def test_param_groups_split_backbone_and_head():
+    net = FeatureClassifier("resnet10", widths=SMALL)
+    groups = net.param_groups(backbone_lr=1e-4)
+    assert groups[0]["lr"] == 1e-4 and "lr" not in groups[1]
+    assert sum(p.numel() for g in groups for p in g["params"]) == sum(p.numel() for p in net.parameters())
+    assert [p.shape for p in groups[1]["params"]] == [(2, 64), (2,)]
+    opt = torch.optim.Adam(net.param_groups(backbone_lr=0.0), lr=1e-2)
+    before = net.backbone.conv1.weight.detach().clone()
+    net(torch.randn(4, 1, 28, 28)).sum().backward()
+    opt.step()
+    assert torch.equal(before, net.backbone.conv1.weight)  # lr 0: a linear probe
+    with pytest.raises(ValueError, match="backbone_lr must be >= 0"):
+        net.param_groups(backbone_lr=-1.0)
