@@ -39,16 +39,21 @@ SHARED = REPO.parent / "shared" / "data" / "medmnist"
 MARK_START, MARK_END = "<!-- bench_noisy:start -->", "<!-- bench_noisy:end -->"
 LAST = 5  # epochs averaged for the headline numbers
 
-#: arm -> (method, uses contrastive pretraining, label in the table)
-ARMS: dict[str, tuple[str, bool, str]] = {
-    "ce": ("ce", False, "CE"),
-    "gce": ("gce", False, "GCE (q = 0.7)"),
-    "sce": ("sce", False, "SCE (alpha = 0.1, beta = 1)"),
-    "mixup": ("mixup", False, "mixup (alpha = 1)"),
-    "coteaching": ("coteaching", False, "Co-teaching (forget rate = noise rate)"),
-    "cl": ("ce", True, "ablation: CE + contrastive pretraining"),
-    "ma": ("mixup_attention", False, "ablation: mixup attention, no pretraining"),
-    "cl_ma": ("mixup_attention", True, "**paper: contrastive pretraining + mixup attention**"),
+#: the paper's mixup-attention settings, given explicitly so that they are part of each arm's cache key
+MA_OPTIONS = {"gamma": 1.0, "plain_weight": 1.0, "group_size": 2, "grouping": "class", "hidden_dim": 128}
+
+#: arm -> (method, method options, contrastive pretraining, backbone learning-rate scale, label in the table);
+#: the baselines run with the defaults of noisymed.engines.METHOD_OPTIONS (named in their labels)
+ARMS: dict[str, tuple[str, dict, bool, float, str]] = {
+    "ce": ("ce", {}, False, 1.0, "CE"),
+    "gce": ("gce", {}, False, 1.0, "GCE (q = 0.7)"),
+    "sce": ("sce", {}, False, 1.0, "SCE (alpha = 0.1, beta = 1)"),
+    "mixup": ("mixup", {}, False, 1.0, "mixup (alpha = 1)"),
+    "coteaching": ("coteaching", {}, False, 1.0, "Co-teaching (forget rate = noise rate, T_k = 10)"),
+    "cl_ft": ("ce", {}, True, 1.0, "ablation: contrastive pretraining, whole network fine-tuned, CE"),
+    "cl": ("ce", {}, True, 0.0, "ablation: contrastive pretraining (backbone frozen), CE"),
+    "ma": ("mixup_attention", MA_OPTIONS, False, 1.0, "ablation: mixup attention, no pretraining"),
+    "cl_ma": ("mixup_attention", MA_OPTIONS, True, 0.0, "**paper: contrastive pretraining (frozen) + mixup attention**"),
 }
 
 
@@ -97,7 +102,7 @@ def _mean(values: list[float]) -> float | None:
 
 
 def _train(name: str, rate: float, arm: str, common: dict, pretrained: str | None, args: argparse.Namespace, env: dict) -> dict:
-    method, uses_cl, label = ARMS[arm]
+    method, options, uses_cl, backbone_lr_scale, label = ARMS[arm]
     run_dir = Path(args.work_dir) / name / f"noise_{rate:.2f}" / arm
     overrides = {
         **common,
@@ -107,6 +112,10 @@ def _train(name: str, rate: float, arm: str, common: dict, pretrained: str | Non
         "method": method,
         "num_workers": 0,
     }
+    if options:
+        overrides["method_options"] = options
+    if backbone_lr_scale != 1.0:
+        overrides["backbone_lr_scale"] = backbone_lr_scale
     if uses_cl:
         overrides["pretrained"] = pretrained
     result = _cached(run_dir, overrides, args.rerun)
@@ -123,6 +132,7 @@ def _train(name: str, rate: float, arm: str, common: dict, pretrained: str | Non
         "label": label,
         "method": method,
         "contrastive_pretraining": uses_cl,
+        "backbone_lr_scale": backbone_lr_scale,
         "mixup_attention": method == "mixup_attention",
         "final": curve[-1],
         "best": best,
@@ -139,7 +149,7 @@ def _train(name: str, rate: float, arm: str, common: dict, pretrained: str | Non
 def _dataset(name, path, rates, arms, epochs, pretrain_epochs, extra, args, env) -> dict:
     common = {"dataset": str(Path(path).resolve()), "seed": args.seed, "epochs": epochs, **extra}
     pretrained, pretrain = (None, None)
-    if any(ARMS[a][1] for a in arms):
+    if any(ARMS[a][2] for a in arms):
         pretrained, pretrain = _pretrain(name, {k: v for k, v in common.items() if k != "epochs"}, args, pretrain_epochs, env)
     jobs = [(rate, arm) for rate in rates for arm in arms]
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:

@@ -8,7 +8,8 @@
 ``sce``                symmetric cross entropy, ``sce_alpha``, ``sce_beta`` (Wang et al. 2019)
 ``mixup``              input mixup, ``mixup_alpha`` (Zhang et al. 2018)
 ``coteaching``         co-teaching, ``forget_rate`` (default: the noise rate), ``num_gradual`` (Han et al. 2018)
-``mixup_attention``    CE + intra-group mixup attention, ``gamma``, ``group_size``, ``grouping``, ``hidden_dim``
+``mixup_attention``    intra-group mixup attention: ``gamma`` * CE on the mixtures + ``plain_weight`` * CE on the batch,
+                       ``group_size``, ``grouping``, ``hidden_dim``
 =====================  ==============================================================================
 
 Contrastive pretraining is separate (``pretrain.json`` with :class:`ContrastivePretrainer`); its weights are
