@@ -123,3 +123,20 @@ def test_sample_names_prefer_the_source_path_then_meta_then_index():
     assert sample_names(batch) == [{"filename_or_obj": "/a.png"}, {"filename_or_obj": "/m.nii"}, {"filename_or_obj": "7"}]
     with pytest.raises(ValueError, match="cannot name a sample"):
         sample_names([{"image": torch.zeros(1)}])
+
+
+def test_mixup_attention_loss_weights_the_plain_and_mixed_terms():
+    net = _net()
+    opt = torch.optim.SGD(net.parameters(), 0.1)
+    opts = {"gamma": 0.5, "plain_weight": 0.0}
+    trainer = noisy_label_trainer("mixup_attention", "cpu", 1, _loader(), net, opt, 2, options=opts)
+    assert trainer.plain_weight == 0.0 and trainer.gamma == 0.5
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
+    mixed = trainer.attention(torch.randn(2, 16), torch.tensor([0, 1]))
+    pred_mixed = torch.tensor([[1.0, 0.0], [0.0, 3.0]])
+    terms = trainer.compute_loss({"pred": logits, "pred_mixed": pred_mixed, "mixed": mixed}, torch.tensor([0, 1]))
+    expected_mixed = nn.functional.cross_entropy(pred_mixed, mixed.targets)
+    assert terms["loss_mixed"].item() == pytest.approx(expected_mixed.item(), rel=1e-6)
+    assert terms["loss"].item() == pytest.approx(0.5 * expected_mixed.item(), rel=1e-6)
+    with pytest.raises(ValueError, match="gamma and plain_weight must be >= 0"):
+        noisy_label_trainer("mixup_attention", "cpu", 1, _loader(), _net(), opt, 2, options={"plain_weight": -1.0})
