@@ -6,8 +6,8 @@ Layers (a lower one never imports a higher one):
 
 from __future__ import annotations
 
-from . import data, engines, losses, metrics, networks, transforms, utils
+from . import data, engines, labels, losses, metrics, networks, transforms, utils
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "data", "engines", "losses", "metrics", "networks", "transforms", "utils"]
+__all__ = ["__version__", "data", "engines", "labels", "losses", "metrics", "networks", "transforms", "utils"]

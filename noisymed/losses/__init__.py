@@ -2,6 +2,36 @@
 
 from __future__ import annotations
 
+from .consistency import PseudoLabelConsistencyLoss, make_pseudo_labels
 from .reliable_pseudo_label import CE_INPUTS, PseudoLabelTerm, ReliablePseudoLabelLoss, reliable_pseudo_label_term
+from .spml import (
+    SPML_METHODS,
+    AssumeNegativeLoss,
+    EntropyMaximizationLoss,
+    ExpectedPositiveLoss,
+    FullLabelBCELoss,
+    LabelSmoothingLoss,
+    LargeLossLoss,
+    ROLELoss,
+    WeakAssumeNegativeLoss,
+    spml_loss,
+)
 
-__all__ = ["ReliablePseudoLabelLoss", "PseudoLabelTerm", "reliable_pseudo_label_term", "CE_INPUTS"]
+__all__ = [
+    "ReliablePseudoLabelLoss",
+    "PseudoLabelTerm",
+    "reliable_pseudo_label_term",
+    "CE_INPUTS",
+    "SPML_METHODS",
+    "AssumeNegativeLoss",
+    "WeakAssumeNegativeLoss",
+    "LabelSmoothingLoss",
+    "ExpectedPositiveLoss",
+    "ROLELoss",
+    "EntropyMaximizationLoss",
+    "LargeLossLoss",
+    "FullLabelBCELoss",
+    "spml_loss",
+    "make_pseudo_labels",
+    "PseudoLabelConsistencyLoss",
+]
