@@ -9,6 +9,7 @@ images. The folder reads with :func:`noisymed.data.nih_subset_datalist`, the sam
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import numpy as np
@@ -95,7 +96,7 @@ def ensure_cxr_demo(root: str | Path, num_images: int = 48, size: int = 64, seed
                 **{c: int(c in findings) for c in NIH_CLASSES},
             }
         )
-    tmp = root / "labels.csv.tmp"
+    tmp = root / f"labels.csv.{os.getpid()}.tmp"  # unique per process (multi-GPU ranks)
     with open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()

@@ -15,6 +15,7 @@ reuses it, so every method of a benchmark sees the same labels.
 from __future__ import annotations
 
 import json
+import os
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -180,7 +181,7 @@ def load_or_simulate_single_positive(
     else:
         record = simulate_single_positive(datalist, classes, seed, no_positive, label_key, id_key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # unique per process (multi-GPU ranks)
         tmp.write_text(json.dumps(record, indent=1))
         tmp.replace(path)
     return {

@@ -57,5 +57,5 @@ class BatchTransformer(nn.Module):
             ValueError: when ``x`` is not 2D.
         """
         if x.ndim != 2:
-            raise ValueError(f"expected (B, D) features, got shape {tuple(x.shape)}.")
+            raise ValueError(f"expected (B, D) features, got shape {list(x.shape)}.")
         return self.encoder(x.unsqueeze(0)).squeeze(0)  # the batch is the sequence dimension

@@ -42,6 +42,8 @@ class SinglePositiveClassifier(nn.Module):
         FileNotFoundError: when ``pretrained_path`` does not exist.
     """
 
+    __jit_unused_properties__ = ["head"]
+
     def __init__(
         self,
         num_classes: int,
@@ -100,8 +102,8 @@ class SinglePositiveClassifier(nn.Module):
         return layers.flatten(layers.pool(layers.relu(self.backbone.features(x))))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Plain logits ``(B, C)``; no perturbation, no batch transformer."""
-        return self.head(self.features(x))
+        """Plain logits ``(B, C)``; no perturbation, no batch transformer (TorchScript-able)."""
+        return self.backbone.class_layers.out(self.features(x))
 
     def forward_train(
         self, x: torch.Tensor, x_strong: torch.Tensor | None = None, fp: bool = True, btc: bool = True
