@@ -82,6 +82,8 @@ class SinglePositiveTrainer(SupervisedTrainer):
         tau_neg: pseudo-negative threshold.
         rampup_epochs: epochs of the sigmoid ramp of the consistency weights (0: none).
         pseudo_positives_in_base: add confident pseudo positives to the base loss's positives.
+        exclusive_class: column of a class exclusive with all others ("No Finding"), used by the pseudo
+            labels (see :func:`noisymed.losses.make_pseudo_labels`); None for none.
         train_handlers: MONAI/ignite handlers.
         kwargs: anything else ``SupervisedTrainer`` takes.
 
@@ -107,6 +109,7 @@ class SinglePositiveTrainer(SupervisedTrainer):
         tau_neg: float = 0.05,
         rampup_epochs: float = 0.0,
         pseudo_positives_in_base: bool = True,
+        exclusive_class: int | None = None,
         train_handlers: Sequence | None = None,
         **kwargs: Any,
     ):
@@ -131,6 +134,7 @@ class SinglePositiveTrainer(SupervisedTrainer):
         self.tau_pos, self.tau_neg = float(tau_pos), float(tau_neg)
         self.rampup_epochs = float(rampup_epochs)
         self.pseudo_positives_in_base = bool(pseudo_positives_in_base)
+        self.exclusive_class = exclusive_class
         self.consistency = PseudoLabelConsistencyLoss()
         if callable(getattr(loss_function, "set_epoch", None)):
             self.add_event_handler(Events.EPOCH_STARTED, lambda e: loss_function.set_epoch(e.state.epoch - 1))
@@ -166,7 +170,7 @@ class SinglePositiveTrainer(SupervisedTrainer):
         ramp, pseudo_rate = 0.0, 0.0
         base_targets = y
         if any(use.values()):
-            targets, mask = make_pseudo_labels(logits, y, self.tau_pos, self.tau_neg)
+            targets, mask = make_pseudo_labels(logits, y, self.tau_pos, self.tau_neg, self.exclusive_class)
             unobserved = y < 0.5
             pseudo_rate = float((targets.bool() & unobserved).sum()) / max(1, int(unobserved.sum()))
             if self.pseudo_positives_in_base:

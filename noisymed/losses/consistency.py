@@ -16,16 +16,25 @@ __all__ = ["make_pseudo_labels", "PseudoLabelConsistencyLoss"]
 
 
 def make_pseudo_labels(
-    weak_logits: torch.Tensor, observed: torch.Tensor, tau_pos: float = 0.7, tau_neg: float = 0.05
+    weak_logits: torch.Tensor,
+    observed: torch.Tensor,
+    tau_pos: float = 0.7,
+    tau_neg: float = 0.05,
+    exclusive_class: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Pseudo labels from the weak view: ``1`` where ``p > τ_pos``, ``0`` where ``p < τ_neg``, the observed
     positive forced to 1; entries in between are masked out.
+
+    With ``exclusive_class`` (the "No Finding" class added by the single-positive simulation's
+    ``"no_finding"`` rule) the known structure is applied: an image whose observed positive is that class
+    has every other label 0, and an image with another observed positive has that class 0 (both kept).
 
     Args:
         weak_logits: ``(B, C)`` logits of the weak view (detached here).
         observed: ``(B, C)`` 0/1 observed positives.
         tau_pos: positive threshold in (0, 1).
         tau_neg: negative threshold in [0, τ_pos].
+        exclusive_class: column of a class exclusive with all others, or None.
 
     Returns:
         ``(targets, mask)``, float ``(B, C)`` tensors; ``mask`` is 1 where the target is used.
@@ -39,9 +48,18 @@ def make_pseudo_labels(
         raise ValueError(f"weak_logits {tuple(weak_logits.shape)} and observed {tuple(observed.shape)} differ in shape.")
     p = torch.sigmoid(weak_logits.detach())
     obs = observed.to(p.dtype) > 0.5
-    targets = ((p > tau_pos) | obs).to(p.dtype)
-    mask = ((p > tau_pos) | (p < tau_neg) | obs).to(p.dtype)
-    return targets, mask
+    positive = (p > tau_pos) | obs
+    keep = (p > tau_pos) | (p < tau_neg) | obs
+    if exclusive_class is not None:
+        if not -p.shape[1] <= exclusive_class < p.shape[1]:
+            raise ValueError(f"exclusive_class={exclusive_class} is out of range for {p.shape[1]} classes.")
+        col = exclusive_class % p.shape[1]
+        normal = obs[:, col]
+        positive = torch.where(normal[:, None], obs, positive)  # a "No Finding" image has nothing else
+        positive[~normal, col] = False  # an image with a finding is not "No Finding"
+        keep = keep | normal[:, None]
+        keep[:, col] = True
+    return positive.to(p.dtype), keep.to(p.dtype)
 
 
 class PseudoLabelConsistencyLoss(nn.Module):

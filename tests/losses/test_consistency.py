@@ -24,6 +24,20 @@ def test_pseudo_labels_thresholds_and_observed_positive():
         make_pseudo_labels(weak, observed, tau_pos=0.3, tau_neg=0.5)
 
 
+def test_exclusive_no_finding_class():
+    # classes: finding a, finding b, "No Finding" (last)
+    weak = torch.tensor([[_logit(0.9), _logit(0.5), _logit(0.8)], [_logit(0.9), _logit(0.3), _logit(0.5)], [_logit(0.5), _logit(0.02), _logit(0.95)]])
+    observed = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    targets, mask = make_pseudo_labels(weak, observed, tau_pos=0.7, tau_neg=0.05, exclusive_class=-1)
+    # row 0: a confident -> 1, observed b -> 1, No Finding known 0 although p = 0.8
+    # row 1: observed No Finding: everything else known 0 although p(a) = 0.9
+    # row 2: observed a; b confident negative; No Finding known 0 although p = 0.95
+    assert targets.tolist() == [[1, 1, 0], [0, 0, 1], [1, 0, 0]]
+    assert mask.tolist() == [[1, 1, 1], [1, 1, 1], [1, 1, 1]]
+    with pytest.raises(ValueError, match="out of range"):
+        make_pseudo_labels(weak, observed, exclusive_class=3)
+
+
 def test_masked_bce_over_all_entries():
     z = torch.tensor([[0.0, math.log(3.0)], [0.0, 0.0]])  # p = 0.5, 0.75, 0.5, 0.5
     targets = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
