@@ -15,14 +15,16 @@ CXR_SOURCES = ("nih_subset", "nih", "chexpert", "mimic")
 
 
 def cxr_classes(source: str) -> tuple[str, ...]:
-    """The default class set of a source: NIH's 14 findings or CheXpert's 14 observations.
+    """The default finding classes of a source: NIH's 14 findings, or CheXpert's observations other than
+    "No Finding" (13; CheXpert and MIMIC-CXR). "No Finding" is left out because the single-positive
+    simulation's ``"no_finding"`` rule adds it as the last class of images without any finding.
 
     Raises:
         ValueError: for an unknown source.
     """
     if source not in CXR_SOURCES:
         raise ValueError(f"label source must be one of {CXR_SOURCES}, got {source!r}.")
-    return NIH_CLASSES if source.startswith("nih") else CHEXPERT_CLASSES
+    return NIH_CLASSES if source.startswith("nih") else tuple(c for c in CHEXPERT_CLASSES if c != "No Finding")
 
 
 def cxr_datalist(source: str, root: str | Path, classes: Any = None, **kwargs: Any) -> list[dict]:
@@ -36,7 +38,7 @@ def cxr_datalist(source: str, root: str | Path, classes: Any = None, **kwargs: A
     Args:
         source: one of :data:`CXR_SOURCES`.
         root: the dataset folder.
-        classes: the class set; None for the source's default (:func:`cxr_classes`).
+        classes: the class set; None for the source's default findings (:func:`cxr_classes`).
         kwargs: options of the source's reader (``uncertain``, ``blank``, ``frontal_only``, ``split``, ``csv``...).
 
     Returns:

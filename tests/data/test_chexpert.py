@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from noisymed.data import CHEXPERT_CLASSES, chexpert_datalist, cxr_datalist
+from noisymed.data import CHEXPERT_CLASSES, chexpert_datalist, cxr_classes, cxr_datalist
 
 HEADER = "Path,Sex,Age,Frontal/Lateral,AP/PA," + ",".join(CHEXPERT_CLASSES)
 
@@ -55,6 +55,8 @@ def test_chexpert_rules_classes_and_frontal(chexpert_csv):
 def test_chexpert_through_cxr_datalist(chexpert_csv):
     items = cxr_datalist("chexpert", chexpert_csv.parent, frontal_only=True)
     assert len(items) == 2 and items[0]["image"].endswith("patient00001/study1/view1_frontal.jpg")
+    assert len(cxr_classes("chexpert")) == 13 and "No Finding" not in cxr_classes("mimic")  # the simulation adds it
+    assert items[0]["label"].shape == (13,) and items[0]["label"].sum() == 1  # Support Devices only
 
 
 def test_chexpert_errors_name_the_problem(tmp_path, chexpert_csv):
