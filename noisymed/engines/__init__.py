@@ -7,5 +7,15 @@ from .mutual_learning_trainer import MutualLearningTrainer, TrainingForward
 from .prediction_csv import PredictionCSVWriter
 from .spml_trainer import SPML_LOSS_KEYS, SinglePositiveTrainer, SPMLTrainingForward
 
-__all__ = ["MutualLearningTrainer", "TrainingForward", "ProgressBarHandler", "TrainingCheckpoint", "latest_checkpoint", "loss_terms"]
-__all__ += ["SinglePositiveTrainer", "SPMLTrainingForward", "SPML_LOSS_KEYS", "PredictionCSVWriter"]
+__all__ = [
+    "MutualLearningTrainer",
+    "TrainingForward",
+    "ProgressBarHandler",
+    "TrainingCheckpoint",
+    "latest_checkpoint",
+    "loss_terms",
+    "SinglePositiveTrainer",
+    "SPMLTrainingForward",
+    "SPML_LOSS_KEYS",
+    "PredictionCSVWriter",
+]
