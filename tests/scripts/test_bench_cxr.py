@@ -27,17 +27,27 @@ def test_log_parsing(bench):
     assert bench._seconds(log, "SinglePositiveTrainer") == pytest.approx(62.5)
 
 
+def test_stats(bench):
+    st = bench._stats([0.1, 0.2, 0.3])
+    assert st["mean"] == pytest.approx(0.2) and st["sd"] == pytest.approx(0.1)
+    assert bench._stats([0.5])["sd"] is None
+
+
 def test_table_between_markers(bench, tmp_path):
-    arm = {"map_mean_last3": 0.1, "auroc_mean_last3": 0.6, "seconds_per_epoch": 12.0, "excluded_ap": ["Hernia"], "excluded_auroc": ["Hernia"]}
+    def stat(mean, sd=None, values=None):
+        return {"mean": mean, "sd": sd, "values": values or [mean]}
+
+    arm = {"map_mean_last3": stat(0.1), "auroc_mean_last3": stat(0.6), "seconds_per_epoch": stat(12.0), "excluded_ap": ["Hernia"], "excluded_auroc": ["Hernia"]}
     results = {
-        "protocol": {"threads": 1, "seed": 0, "split_seed": 0, "max_epochs": 8, "batch_size": 32, "image_size": 64},
-        "single_positive": {"num_images": 640, "true_positives": 519, "observed_positives": 318, "hidden_positives": 201},
+        "protocol": {"threads": 1, "seeds": [0, 1], "seed_arms": ["an", "mpc"], "split_seed": 0, "max_epochs": 5, "batch_size": 32, "image_size": 64},
+        "single_positive": {"0": {"num_images": 640, "true_positives": 519, "observed_positives": 318, "hidden_positives": 201}},
+        "wall_seconds": 600.0,
         "arms": {
-            "full": {**arm, "label": "full", "map": 0.20, "auroc": 0.70},
-            "an": {**arm, "label": "AN", "map": 0.10, "auroc": 0.60},
-            "mpc": {**arm, "label": "MPC", "map": 0.15, "auroc": 0.62},
+            "full": {**arm, "label": "full", "seeds": [0], "map": stat(0.20), "auroc": stat(0.70)},
+            "an": {**arm, "label": "AN", "seeds": [0, 1], "map": stat(0.10, 0.01), "auroc": stat(0.60, 0.02)},
+            "mpc": {**arm, "label": "MPC", "seeds": [0, 1], "map": stat(0.15, 0.02), "auroc": stat(0.62, 0.01)},
         },
-        "mpc_minus_an": {"map": 0.05, "auroc": 0.02},
+        "mpc_minus_an": {"map": stat(0.05, 0.01, [0.04, 0.06]), "auroc": stat(0.02, 0.01), "seeds": [0, 1]},
         "gap_closed": {"map": 0.5, "auroc": 0.2},
     }
     docs = tmp_path / "README.md"
@@ -45,9 +55,11 @@ def test_table_between_markers(bench, tmp_path):
     bench._write_table(results, docs, "python scripts/bench_cxr.py")
     text = docs.read_text()
     assert text.startswith("# title") and text.endswith("tail\n") and "old" not in text
-    assert "| MPC | 15.00 | 62.00 | 10.00 | 60.00 | 12.0 |" in text
+    assert "| MPC | 2 | 15.00 ± 2.00 | 62.00 ± 1.00 | 10.00 | 60.00 | 12.0 |" in text
+    assert "| full | 1 | 20.00 | 70.00 |" in text
     assert "**201 hidden**" in text and "Excluded (no positive in the validation images): AP ['Hernia']" in text
-    assert "MPC − AN: +5.00 mAP points, +2.00 AUROC points; share of the AN → full-label gap closed: 50 % (mAP), 20 % (AUROC)." in text
+    assert "MPC − AN (seeds [0, 1]): 5.00 ± 1.00 mAP points (per seed +4.00, +6.00), 2.00 ± 1.00 AUROC points" in text
+    assert "gap closed (means over those seeds): 50 % (mAP), 20 % (AUROC)." in text
 
 
 def test_unknown_arm_is_refused(bench, tmp_path):
