@@ -14,7 +14,7 @@ from torch import nn
 from torch.optim import Optimizer
 from torch.utils.data import DataLoader
 
-from noisymed.losses import PseudoLabelConsistencyLoss, make_pseudo_labels
+from noisymed.losses import PseudoLabelConsistencyLoss, check_thresholds, make_pseudo_labels
 from noisymed.utils import sigmoid_rampup
 
 __all__ = ["SinglePositiveTrainer", "SPMLTrainingForward", "SPML_LOSS_KEYS"]
@@ -116,7 +116,7 @@ class SinglePositiveTrainer(SupervisedTrainer):
         for name, value in (("ipc_weight", ipc_weight), ("fpc_weight", fpc_weight), ("btc_weight", btc_weight), ("rampup_epochs", rampup_epochs)):
             if value < 0:
                 raise ValueError(f"{name} must be >= 0, got {value}.")
-        make_pseudo_labels(torch.zeros(1, 1), torch.zeros(1, 1), tau_pos, tau_neg)  # validates the thresholds
+        check_thresholds(tau_pos, tau_neg)
         if callable(getattr(network, "forward_train", None)):
             network = SPMLTrainingForward(network)
         super().__init__(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .consistency import PseudoLabelConsistencyLoss, make_pseudo_labels
+from .consistency import PseudoLabelConsistencyLoss, check_thresholds, make_pseudo_labels
 from .reliable_pseudo_label import CE_INPUTS, PseudoLabelTerm, ReliablePseudoLabelLoss, reliable_pseudo_label_term
 from .spml import (
     SPML_METHODS,
@@ -33,5 +33,6 @@ __all__ = [
     "FullLabelBCELoss",
     "spml_loss",
     "make_pseudo_labels",
+    "check_thresholds",
     "PseudoLabelConsistencyLoss",
 ]

@@ -12,7 +12,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["make_pseudo_labels", "PseudoLabelConsistencyLoss"]
+__all__ = ["check_thresholds", "make_pseudo_labels", "PseudoLabelConsistencyLoss"]
+
+
+def check_thresholds(tau_pos: float, tau_neg: float) -> None:
+    """Validate pseudo-label thresholds.
+
+    Raises:
+        ValueError: unless ``0 <= tau_neg <= tau_pos < 1`` and ``tau_pos > 0``.
+    """
+    if not 0.0 < tau_pos < 1.0 or not 0.0 <= tau_neg <= tau_pos:
+        raise ValueError(f"need 0 <= tau_neg <= tau_pos < 1 and tau_pos > 0, got tau_pos={tau_pos}, tau_neg={tau_neg}.")
 
 
 def make_pseudo_labels(
@@ -42,8 +52,7 @@ def make_pseudo_labels(
     Raises:
         ValueError: for thresholds out of order or range, or mismatched shapes.
     """
-    if not 0.0 < tau_pos < 1.0 or not 0.0 <= tau_neg <= tau_pos:
-        raise ValueError(f"need 0 <= tau_neg <= tau_pos < 1 and tau_pos > 0, got tau_pos={tau_pos}, tau_neg={tau_neg}.")
+    check_thresholds(tau_pos, tau_neg)
     if weak_logits.shape != observed.shape:
         raise ValueError(f"weak_logits {tuple(weak_logits.shape)} and observed {tuple(observed.shape)} differ in shape.")
     p = torch.sigmoid(weak_logits.detach())
