@@ -54,7 +54,7 @@ def _run(cmd: list[str], log: Path, threads: int) -> float:
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     start = time.time()
-    with open(log, "w") as f:
+    with open(log, "w", encoding="utf-8") as f:
         proc = subprocess.run(cmd, cwd=BUNDLE, stdout=f, stderr=subprocess.STDOUT, env=env)
     if proc.returncode != 0:
         tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
@@ -120,7 +120,7 @@ def _train_arm(arm: str, seed: int, common: dict, work: Path, args: argparse.Nam
         "seconds_per_epoch": train_s / max(1, args.epochs),
         "train_wall_seconds": wall,
     }
-    cached.write_text(json.dumps({"settings": key, "result": result}, indent=2))
+    cached.write_text(json.dumps({"settings": key, "result": result}, indent=2), encoding="utf-8")
     print(f"[{arm} seed {seed}] mAP {report['map']:.4f}  AUROC {report['auroc']:.4f}  ({wall:.0f} s)", flush=True)
     return result
 
@@ -128,7 +128,7 @@ def _train_arm(arm: str, seed: int, common: dict, work: Path, args: argparse.Nam
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset_dir", default=str(REPO.parent / "shared" / "data" / "nih_cxr14_1000"))
-    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--max_iterations", type=int, default=None, help="iterations per epoch (default: the whole training set)")
     p.add_argument("--batch_size", type=int, default=32)
     p.add_argument("--image_size", type=int, default=64)
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
                 gap[k] = (m - a) / (f - a) if f > a else None  # undefined when full labels do not beat AN
             results["gap_closed"] = gap
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     _write_table(results, Path(args.docs), shlex.join(["python", "scripts/bench_cxr.py", *(argv if argv is not None else sys.argv[1:])]))
     print(json.dumps({k: v for k, v in results.items() if k not in ("arms", "runs")}, indent=2))
     return 0
@@ -273,7 +273,7 @@ def _write_table(results: dict, docs: Path, command: str) -> None:
     else:
         text += "\n" + block + "\n"
     docs.parent.mkdir(parents=True, exist_ok=True)
-    docs.write_text(text)
+    docs.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ def ensure_cxr_demo(root: str | Path, num_images: int = 48, size: int = 64, seed
             }
         )
     tmp = root / f"labels.csv.{os.getpid()}.tmp"  # unique per process (multi-GPU ranks)
-    with open(tmp, "w", newline="") as f:
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)

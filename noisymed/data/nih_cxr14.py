@@ -97,7 +97,7 @@ def nih_cxr14_datalist(
     if image_list is not None:
         if not Path(image_list).is_file():
             raise FileNotFoundError(f"{image_list}: image list not found.")
-        keep = {line.strip() for line in Path(image_list).read_text().splitlines() if line.strip()}
+        keep = {line.strip() for line in Path(image_list).read_text(encoding="utf-8").splitlines() if line.strip()}
     image_dir = Path(image_dir) if image_dir is not None else csv_path.parent / "images"
     out = []
     for n, row in enumerate(rows, start=2):

@@ -61,7 +61,7 @@ class PredictionCSVWriter:
 
     def _write(self, engine: Engine) -> None:
         self.output_file.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.output_file, "w", newline="") as f:
+        with open(self.output_file, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(["image", *self.class_names])
             writer.writerows(self.rows)

@@ -170,7 +170,7 @@ def load_or_simulate_single_positive(
     path = Path(path)
     ids = sorted(_item_id(item, id_key) for item in datalist)
     if path.is_file():
-        record = json.loads(path.read_text())
+        record = json.loads(path.read_text(encoding="utf-8"))
         wanted = {"seed": seed, "no_positive": no_positive}
         got = {k: record.get(k) for k in wanted}
         base_classes = record["classes"][:-1] if record.get("no_positive") == "no_finding" else record["classes"]
@@ -182,7 +182,7 @@ def load_or_simulate_single_positive(
         record = simulate_single_positive(datalist, classes, seed, no_positive, label_key, id_key)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # unique per process (multi-GPU ranks)
-        tmp.write_text(json.dumps(record, indent=1))
+        tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
         tmp.replace(path)
     return {
         "data": apply_single_positive(datalist, record, label_key, id_key),

@@ -186,5 +186,5 @@ def save_multilabel_report(path: str | Path, details: dict) -> Path:
         raise ValueError("no multi-label scores to save: run the evaluation first.")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(details, indent=2) + "\n")
+    path.write_text(json.dumps(details, indent=2) + "\n", encoding="utf-8")
     return path

@@ -51,9 +51,9 @@ def test_table_between_markers(bench, tmp_path):
         "gap_closed": {"map": 0.5, "auroc": 0.2},
     }
     docs = tmp_path / "README.md"
-    docs.write_text(f"# title\n\n{bench.MARK_START}\nold\n{bench.MARK_END}\n\ntail\n")
+    docs.write_text(f"# title\n\n{bench.MARK_START}\nold\n{bench.MARK_END}\n\ntail\n", encoding="utf-8")
     bench._write_table(results, docs, "python scripts/bench_cxr.py")
-    text = docs.read_text()
+    text = docs.read_text(encoding="utf-8")
     assert text.startswith("# title") and text.endswith("tail\n") and "old" not in text
     assert "| MPC | 2 | 15.00 ± 2.00 | 62.00 ± 1.00 | 10.00 | 60.00 | 12.0 |" in text
     assert "| full | 1 | 20.00 | 70.00 |" in text
