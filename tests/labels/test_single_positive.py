@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -84,3 +85,20 @@ def test_errors():
         simulate_single_positive(_data(), CLASSES[:3])
     with pytest.raises(ValueError, match="already contain 'No Finding'"):
         simulate_single_positive(_data(), ["a", "b", "c", "No Finding"])
+
+
+NIH_SUBSET = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "nih_cxr14_1000"
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not (NIH_SUBSET / "labels.csv").is_file(), reason=f"NIH subset not found at {NIH_SUBSET} (ships in ../shared)")
+def test_real_subset_split_and_hidden_positives():
+    from noisymed.data import NIH_CLASSES, nih_subset_datalist
+    from noisymed.labels import grouped_split
+
+    split = grouped_split(nih_subset_datalist(NIH_SUBSET), val_fraction=0.2, seed=0)
+    assert (len(split["train"]), len(split["val"])) == (640, 160)
+    rec = simulate_single_positive(split["train"], NIH_CLASSES, seed=0)
+    abnormal = sum(int(i["label"].sum() > 0) for i in split["train"])
+    assert rec["observed_positives"] == abnormal == 318
+    assert rec["true_positives"] == 519 and rec["hidden_positives"] == 519 - 318
