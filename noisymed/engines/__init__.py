@@ -17,6 +17,8 @@ from .noisy_label_methods import (
     noisy_label_trainer,
     reinitialized_copy,
 )
+from .prediction_csv import PredictionCSVWriter
+from .spml_trainer import SPML_LOSS_KEYS, SinglePositiveTrainer, SPMLTrainingForward
 
 __all__ = [
     "MutualLearningTrainer",
@@ -38,4 +40,8 @@ __all__ = [
     "reinitialized_copy",
     "loss_keys",
     "distributed_network",
+    "SinglePositiveTrainer",
+    "SPMLTrainingForward",
+    "SPML_LOSS_KEYS",
+    "PredictionCSVWriter",
 ]

@@ -98,6 +98,7 @@ class TrainingCheckpoint:
         save: write checkpoints (False on the non-zero ranks of a multi-GPU run).
         save_interval: epochs between checkpoints.
         n_saved: how many periodic checkpoints to keep.
+        lr_scheduler: optional learning-rate scheduler, saved and resumed with the rest.
 
     Raises:
         FileNotFoundError: at attach time, when ``resume`` is set and there is nothing to resume from.
@@ -112,6 +113,7 @@ class TrainingCheckpoint:
         save: bool = True,
         save_interval: int = 1,
         n_saved: int = 1,
+        lr_scheduler: Any = None,
     ):
         self.save_dir = str(save_dir)
         self.network = network
@@ -120,9 +122,12 @@ class TrainingCheckpoint:
         self.save = save
         self.save_interval = save_interval
         self.n_saved = n_saved
+        self.lr_scheduler = lr_scheduler
 
     def attach(self, engine: Engine) -> None:
         objects = {"model": self.network, "optimizer": self.optimizer, "trainer": engine}
+        if self.lr_scheduler is not None:
+            objects["lr_scheduler"] = self.lr_scheduler
         if self.resume:
             CheckpointLoader(load_path=latest_checkpoint(self.save_dir), load_dict=objects).attach(engine)
         if self.save:

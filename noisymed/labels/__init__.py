@@ -1,4 +1,4 @@
-"""Label tools for training on imperfect labels: synthetic noise with a reproducible record."""
+"""What is done to labels: synthetic noise with a reproducible record, single-positive simulation, grouped splits."""
 
 from __future__ import annotations
 
@@ -14,6 +14,14 @@ from .noise import (
     noise_record,
     transition_matrix,
 )
+from .single_positive import (
+    NO_FINDING_CLASS,
+    NO_POSITIVE_RULES,
+    apply_single_positive,
+    load_or_simulate_single_positive,
+    simulate_single_positive,
+)
+from .splits import grouped_split
 
 __all__ = [
     "NOISE_TYPES",
@@ -26,4 +34,10 @@ __all__ = [
     "make_noisy_labels",
     "load_or_make_noisy_labels",
     "apply_label_noise",
+    "NO_FINDING_CLASS",
+    "NO_POSITIVE_RULES",
+    "simulate_single_positive",
+    "apply_single_positive",
+    "load_or_simulate_single_positive",
+    "grouped_split",
 ]

@@ -5,6 +5,20 @@ from __future__ import annotations
 from .contrastive import SupConLoss
 from .reliable_pseudo_label import CE_INPUTS, PseudoLabelTerm, ReliablePseudoLabelLoss, reliable_pseudo_label_term
 from .robust import GeneralizedCrossEntropyLoss, SymmetricCrossEntropyLoss
+from .consistency import PseudoLabelConsistencyLoss, check_thresholds, make_pseudo_labels
+from .reliable_pseudo_label import CE_INPUTS, PseudoLabelTerm, ReliablePseudoLabelLoss, reliable_pseudo_label_term
+from .spml import (
+    SPML_METHODS,
+    AssumeNegativeLoss,
+    EntropyMaximizationLoss,
+    ExpectedPositiveLoss,
+    FullLabelBCELoss,
+    LabelSmoothingLoss,
+    LargeLossLoss,
+    ROLELoss,
+    WeakAssumeNegativeLoss,
+    spml_loss,
+)
 
 __all__ = [
     "ReliablePseudoLabelLoss",
@@ -14,4 +28,17 @@ __all__ = [
     "GeneralizedCrossEntropyLoss",
     "SymmetricCrossEntropyLoss",
     "SupConLoss",
+    "SPML_METHODS",
+    "AssumeNegativeLoss",
+    "WeakAssumeNegativeLoss",
+    "LabelSmoothingLoss",
+    "ExpectedPositiveLoss",
+    "ROLELoss",
+    "EntropyMaximizationLoss",
+    "LargeLossLoss",
+    "FullLabelBCELoss",
+    "spml_loss",
+    "make_pseudo_labels",
+    "check_thresholds",
+    "PseudoLabelConsistencyLoss",
 ]

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from noisymed.metrics.multilabel import (
+    MULTILABEL_METRICS,
+    MultiLabelMetric,
+    average_precision,
+    multilabel_scores,
+    roc_auc,
+    save_multilabel_report,
+)
 from noisymed.metrics.segmentation import METRIC_NAMES, SegmentationSurfaceMetric
 from noisymed.metrics.surface import (
     CONVENTIONS,
@@ -23,4 +31,10 @@ __all__ = [
     "jaccard",
     "segmentation_scores",
     "surface_distances",
+    "MULTILABEL_METRICS",
+    "MultiLabelMetric",
+    "average_precision",
+    "multilabel_scores",
+    "roc_auc",
+    "save_multilabel_report",
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from .classifier import BACKBONES, RESNET_LAYERS, FeatureClassifier, WithFeatures
 from .mixup_attention import GROUPINGS, IntraGroupMixupAttention, MixedGroup, make_groups
 from .projection_head import ProjectionHead
+from .batch_transformer import BatchTransformer
+from .cxr_classifier import SinglePositiveClassifier
 from .two_decoder_vnet import DECODER_MODES, UPSAMPLE_MODES, TwoDecoderVNet, VNetDecoder, VNetEncoder
 
 __all__ = [
@@ -22,4 +24,6 @@ __all__ = [
     "GROUPINGS",
     "make_groups",
     "ProjectionHead",
+    "BatchTransformer",
+    "SinglePositiveClassifier",
 ]

@@ -1,8 +1,9 @@
-"""MONAI-style transforms that MONAI lacks."""
+"""MONAI-style transforms that MONAI lacks, and the view pipelines built from MONAI's."""
 
 from __future__ import annotations
 
 from .contrastive_views import contrastive_view
+from .cxr_views import cxr_preprocessing, strong_view, weak_augmentation
 from .labeled_flag import MarkLabeledd
 from .load_image import (
     IMAGE_SUFFIXES,
@@ -11,6 +12,7 @@ from .load_image import (
     LoadClassificationImage,
     LoadClassificationImaged,
 )
+from .monochrome import PHOTOMETRIC_TAG, InvertMonochrome1, InvertMonochrome1d, photometric_interpretation
 
 __all__ = [
     "MarkLabeledd",
@@ -20,4 +22,11 @@ __all__ = [
     "EnsureChannelsd",
     "IMAGE_SUFFIXES",
     "contrastive_view",
+    "PHOTOMETRIC_TAG",
+    "InvertMonochrome1",
+    "InvertMonochrome1d",
+    "photometric_interpretation",
+    "cxr_preprocessing",
+    "weak_augmentation",
+    "strong_view",
 ]

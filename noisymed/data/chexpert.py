@@ -1,0 +1,100 @@
+"""CheXpert (``train.csv`` / ``valid.csv``) → a MONAI datalist of multi-label chest X-rays."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from .csv_labels import check_classes, encode_observations, read_csv_rows
+
+__all__ = ["CHEXPERT_CLASSES", "CHEXPERT_COMPETITION_CLASSES", "chexpert_datalist"]
+
+CHEXPERT_CLASSES = (
+    "No Finding",
+    "Enlarged Cardiomediastinum",
+    "Cardiomegaly",
+    "Lung Opacity",
+    "Lung Lesion",
+    "Edema",
+    "Consolidation",
+    "Pneumonia",
+    "Atelectasis",
+    "Pneumothorax",
+    "Pleural Effusion",
+    "Pleural Other",
+    "Fracture",
+    "Support Devices",
+)
+"""The 14 observations of the CheXpert labeler, in the CSV's column order."""
+
+CHEXPERT_COMPETITION_CLASSES = ("Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Pleural Effusion")
+"""The five competition findings of Irvin et al. (AAAI 2019)."""
+
+_PATIENT = re.compile(r"(patient\d+)")
+
+
+def chexpert_datalist(
+    csv_path: str | Path,
+    image_root: str | Path | None = None,
+    classes: Sequence[str] = CHEXPERT_CLASSES,
+    uncertain: str = "zero",
+    blank: str = "zero",
+    frontal_only: bool = False,
+) -> list[dict]:
+    """Read CheXpert's ``train.csv`` or ``valid.csv``.
+
+    The CSV has ``Path`` (e.g. ``CheXpert-v1.0-small/train/patient00001/study1/view1_frontal.jpg``),
+    ``Sex``, ``Age``, ``Frontal/Lateral``, ``AP/PA`` and one column per observation with ``1`` positive,
+    ``0`` negative, ``-1`` uncertain and blank for not mentioned.
+
+    Defaults: uncertain → 0 and blank → 0 (U-Zeros: a finding the report does not assert is negative);
+    both rules can be ``"ignore"``, ``"zero"`` or ``"one"`` (see :func:`encode_observations`).
+
+    Args:
+        csv_path: ``train.csv`` or ``valid.csv``.
+        image_root: the folder ``Path`` is relative to; default: the parent of the CSV's folder (CheXpert's
+            paths start with the dataset folder's name).
+        classes: the observations to keep, in the wanted order.
+        uncertain: rule for ``-1``.
+        blank: rule for blank cells.
+        frontal_only: keep only rows with ``Frontal/Lateral == "Frontal"``.
+
+    Returns:
+        One dict per image: ``image`` (path), ``label`` and ``label_mask`` (float32, one entry per class),
+        ``patient_id``, ``id`` (the CSV ``Path``), ``view`` (``Frontal``/``Lateral``) and ``ap_pa``.
+
+    Raises:
+        FileNotFoundError: when the CSV is missing.
+        ValueError: for a missing column, an unknown class, a bad rule or a bad value (with its row).
+    """
+    csv_path = Path(csv_path)
+    rows = read_csv_rows(csv_path)
+    header = list(rows[0]) if rows else []
+    for col in ("Path", "Frontal/Lateral"):
+        if rows and col not in header:
+            raise ValueError(f"{csv_path}: no {col!r} column; is this CheXpert's train.csv or valid.csv?")
+    classes = check_classes(classes, header if rows else classes, str(csv_path))
+    root = Path(image_root) if image_root is not None else csv_path.parent.parent
+    out = []
+    for n, row in enumerate(rows, start=2):
+        view = row["Frontal/Lateral"].strip()
+        if frontal_only and view != "Frontal":
+            continue
+        try:
+            label, mask = encode_observations([row[c] for c in classes], uncertain=uncertain, blank=blank)
+        except ValueError as err:
+            raise ValueError(f"{csv_path}, line {n}: {err}") from None
+        match = _PATIENT.search(row["Path"])
+        out.append(
+            {
+                "image": str(root / row["Path"]),
+                "label": label,
+                "label_mask": mask,
+                "patient_id": match.group(1) if match else row["Path"],
+                "id": row["Path"],
+                "view": view,
+                "ap_pa": row.get("AP/PA", ""),
+            }
+        )
+    return out

@@ -1,0 +1,147 @@
+"""The CXR single-positive bundle, run tiny: metadata, network I/O, export, train (MPC) / resume / evaluate,
+inference on PNG and DICOM (MONOCHROME1), and the multi-GPU config under torchrun (gloo)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from monai.bundle import ConfigParser, ckpt_export, verify_metadata, verify_net_in_out
+from monai.bundle import run as bundle_run
+from PIL import Image
+
+from noisymed.data import ensure_cxr_demo
+from noisymed.networks import SinglePositiveClassifier
+from tests.transforms.test_cxr_views import write_dicom
+
+BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "cxr_single_positive"
+CONFIGS = BUNDLE / "configs"
+SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "monai_schema" / "meta_schema_20240725.json"
+TINY = {"image_size": 32, "batch_size": 4, "num_workers": 0, "val_fraction": 0.25}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """DenseNet121 on 2 shared cores: two OpenMP threads under load are ~30x slower than one."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_model_zoo_layout():
+    for name in ("metadata.json", "train.json", "evaluate.json", "inference.json", "multi_gpu_train.json", "logging.conf"):
+        assert (CONFIGS / name).is_file(), name
+    assert (BUNDLE / "docs" / "README.md").is_file() and (BUNDLE / "LICENSE").is_file()
+    meta = json.loads((CONFIGS / "metadata.json").read_text())
+    assert meta["schema"].endswith("meta_schema_20240725.json")
+    assert list(meta["network_data_format"]["inputs"]) == ["image"]
+    assert list(meta["network_data_format"]["outputs"]) == ["pred"]
+    assert len(meta["network_data_format"]["outputs"]["pred"]["channel_def"]) == 15
+
+
+@pytest.mark.skipif(not SCHEMA.is_file(), reason=f"MONAI schema copy not found at {SCHEMA} (ships in ../shared)")
+def test_verify_metadata(tmp_path):
+    schema = tmp_path / "schema.json"
+    shutil.copy(SCHEMA, schema)  # verify_metadata skips its download when the file exists
+    verify_metadata(meta_file=str(CONFIGS / "metadata.json"), filepath=str(schema))
+
+
+def test_verify_net_in_out_and_torchscript_export(tmp_path):
+    verify_net_in_out(net_id="network_def", meta_file=str(CONFIGS / "metadata.json"), config_file=str(CONFIGS / "inference.json"), n=1, device="cpu")
+    torch.manual_seed(0)
+    net = SinglePositiveClassifier(num_classes=15).eval()
+    torch.save(net.state_dict(), tmp_path / "model.pt")
+    ckpt_export(
+        net_id="network_def", filepath=str(tmp_path / "model.ts"), ckpt_file=str(tmp_path / "model.pt"),
+        meta_file=str(CONFIGS / "metadata.json"), config_file=str(CONFIGS / "inference.json"),
+    )  # fmt: skip
+    x = torch.rand(2, 1, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(torch.jit.load(str(tmp_path / "model.ts"))(x), net(x), atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory):
+    return ensure_cxr_demo(tmp_path_factory.mktemp("cxr") / "demo", num_images=24, size=32)
+
+
+def _train(root: Path, data: Path, **overrides):
+    args = {**TINY, "bundle_root": str(root), "dataset_dir": str(data), "max_epochs": 2, **overrides}
+    bundle_run(config_file=[str(CONFIGS / "train.json")], logging_file=str(CONFIGS / "logging.conf"), **args)
+
+
+def test_train_resume_evaluate_and_infer_png_and_dicom(tmp_path, demo_root):
+    _train(tmp_path, demo_root, method="mpc", rampup_epochs=1)
+    models = tmp_path / "models"
+    net = SinglePositiveClassifier(num_classes=15)
+    net.load_state_dict(torch.load(models / "model.pt", map_location="cpu", weights_only=True))  # plain state dict
+    full = torch.load(models / "checkpoint_final.pt", map_location="cpu", weights_only=False)
+    assert {"model", "optimizer", "trainer", "lr_scheduler"} <= set(full)
+    iterations = full["trainer"]["iteration"]
+    assert iterations == 2 * (18 // 4)  # 24 demo images, 6 (3 patients) for validation, batch 4, drop_last
+    labels = json.loads((tmp_path / "labels" / "single_positive_seed0.json").read_text())
+    assert labels["num_images"] == 18 and labels["hidden_positives"] == labels["true_positives"] - 9
+    assert any((tmp_path / "runs").iterdir())  # TensorBoard events
+
+    _train(tmp_path, demo_root, method="mpc", rampup_epochs=1, resume=True, max_epochs=3)
+    assert torch.load(models / "checkpoint_final.pt", weights_only=False)["trainer"]["iteration"] == iterations // 2 * 3
+
+    bundle_run(
+        config_file=[str(CONFIGS / "train.json"), str(CONFIGS / "evaluate.json")],
+        logging_file=str(CONFIGS / "logging.conf"),
+        **{**TINY, "bundle_root": str(tmp_path), "dataset_dir": str(demo_root)},
+    )
+    summary = dict(line.split(",") for line in (tmp_path / "eval" / "metrics.csv").read_text().split())
+    assert set(summary) == {"val_map", "val_auroc"} and 0.0 <= float(summary["val_map"]) <= 1.0
+    report = json.loads((tmp_path / "eval" / "per_class.json").read_text())
+    assert report["map"] == pytest.approx(float(summary["val_map"]), abs=1e-4)
+    assert "Hernia" in report["excluded_ap"]  # the demo has no Hernia: excluded and listed, not NaN
+
+    png = demo_root / "images" / "00000000_001.png"
+    pixels = np.asarray(Image.open(png)).astype(np.uint16)
+    write_dicom(tmp_path / "same.dcm", (255 - pixels) * 4, "MONOCHROME1")
+    bundle_run(
+        config_file=str(CONFIGS / "inference.json"), logging_file=str(CONFIGS / "logging.conf"),
+        bundle_root=str(tmp_path), image_size=32, input=[str(png), str(tmp_path / "same.dcm")],
+    )  # fmt: skip
+    rows = list(csv.reader(open(tmp_path / "output" / "predictions.csv")))
+    assert rows[0][0] == "image" and rows[0][1] == "Atelectasis" and rows[0][-1] == "No Finding" and len(rows[0]) == 16
+    assert [Path(r[0]).name for r in rows[1:]] == ["00000000_001.png", "same.dcm"]
+    png_p, dcm_p = (np.asarray(r[1:], float) for r in rows[1:])
+    assert ((png_p >= 0) & (png_p <= 1)).all() and np.allclose(png_p, dcm_p, atol=1e-4)  # MONOCHROME1 inverted
+
+
+@pytest.mark.parametrize("method", ["full", "role", "ll_ct"])
+def test_methods_from_overrides(tmp_path, demo_root, method):
+    _train(tmp_path, demo_root, method=method, max_epochs=1, seed=3)
+    parser = ConfigParser()
+    parser.read_config(str(CONFIGS / "train.json"))
+    parser.update({**TINY, "bundle_root": str(tmp_path), "dataset_dir": str(demo_root), "method": method, "seed": 3})
+    assert parser.get_parsed_content("label_key") == ("full_label" if method == "full" else "label")
+    assert (tmp_path / "labels" / "single_positive_seed3.json").is_file() and (tmp_path / "models" / "model.pt").is_file()
+
+
+def test_multi_gpu_config_under_torchrun_gloo(tmp_path, demo_root):
+    cmd = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29541",
+        "-m", "monai.bundle", "run",
+        "--config_file", f"['{CONFIGS / 'train.json'}','{CONFIGS / 'multi_gpu_train.json'}']",
+        "--logging_file", str(CONFIGS / "logging.conf"),
+        "--bundle_root", str(tmp_path), "--dataset_dir", str(demo_root), "--method", "mpc",
+        "--image_size", "32", "--batch_size", "4", "--max_epochs", "1", "--num_workers", "0",
+    ]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="replace", timeout=300, env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    ckpt = torch.load(tmp_path / "models" / "checkpoint_final.pt", weights_only=False)
+    assert ckpt["trainer"]["iteration"] == 2  # 18 training images over 2 ranks: 9 each, batch 4, drop_last
+    assert not any(k.startswith("module.") for k in ckpt["model"])

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from noisymed.data import (
+    NIH_CLASSES,
+    cxr_datalist,
+    ensure_cxr_demo,
+    nih_cxr14_datalist,
+    nih_subset_datalist,
+    parse_finding_labels,
+)
+
+NIH_SUBSET = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "nih_cxr14_1000"
+requires_nih_subset = pytest.mark.skipif(
+    not (NIH_SUBSET / "labels.csv").is_file(),
+    reason=f"NIH ChestX-ray14 subset not found at {NIH_SUBSET} (it ships beside the repository in ../shared)",
+)
+DATA_ENTRY_HEADER = (
+    "Image Index,Finding Labels,Follow-up #,Patient ID,Patient Age,Patient Gender,View Position,"
+    "OriginalImage[Width,Height],OriginalImagePixelSpacing[x,y],"
+)
+
+
+def test_parse_finding_labels():
+    v = parse_finding_labels("Effusion|Mass")
+    assert v.dtype == np.float32 and np.flatnonzero(v).tolist() == [NIH_CLASSES.index("Effusion"), NIH_CLASSES.index("Mass")]
+    assert parse_finding_labels("No Finding").sum() == 0
+    assert parse_finding_labels("Effusion|Hernia", classes=["Hernia", "Mass"]).tolist() == [1, 0]
+    with pytest.raises(ValueError, match=r"unknown finding\(s\) \['Covid'\]"):
+        parse_finding_labels("Effusion|Covid")
+    with pytest.raises(ValueError, match="'No Finding' mixed with findings"):
+        parse_finding_labels("No Finding|Mass")
+
+
+def test_data_entry_2017(tmp_path):
+    rows = [
+        DATA_ENTRY_HEADER,
+        "00000001_000.png,Cardiomegaly,0,1,58,M,PA,2682,2749,0.143,0.143,",
+        "00000001_001.png,Cardiomegaly|Emphysema,1,1,58,M,PA,2894,2729,0.143,0.143,",
+        "00000002_000.png,No Finding,0,2,81,M,AP,2500,2048,0.168,0.168,",
+        "00000003_000.png,Hernia,0,3,81,F,LL,2582,2991,0.143,0.143,",
+    ]
+    (tmp_path / "Data_Entry_2017.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "train_val_list.txt").write_text("00000001_000.png\n00000002_000.png\n")
+    items = nih_cxr14_datalist(tmp_path / "Data_Entry_2017.csv")
+    assert [i["id"] for i in items] == ["00000001_000.png", "00000001_001.png", "00000002_000.png"]  # LL view dropped
+    assert items[0]["image"] == str(tmp_path / "images" / "00000001_000.png") and items[0]["patient_id"] == "1"
+    assert items[1]["label"].sum() == 2 and items[2]["label"].sum() == 0 and items[2]["view"] == "AP"
+    kept = nih_cxr14_datalist(tmp_path / "Data_Entry_2017.csv", image_list=tmp_path / "train_val_list.txt", frontal_views=None)
+    assert [i["id"] for i in kept] == ["00000001_000.png", "00000002_000.png"]
+    assert len(cxr_datalist("nih", tmp_path, frontal_views=None)) == 4
+    (tmp_path / "bad.csv").write_text(DATA_ENTRY_HEADER + "\nx.png,Covid,0,9,1,M,PA,1,1,1,1,\n")
+    with pytest.raises(ValueError, match=r"bad.csv, line 2: .*unknown finding"):
+        nih_cxr14_datalist(tmp_path / "bad.csv")
+
+
+def test_subset_format_on_the_demo_set(tmp_path):
+    root = ensure_cxr_demo(tmp_path / "demo", num_images=8, size=32)
+    items = nih_subset_datalist(root)
+    assert len(items) == 8 and all(Path(i["image"]).is_file() for i in items)
+    assert [i["label"].sum() > 0 for i in items] == [False, True] * 4
+    assert len({i["patient_id"] for i in items}) == 4
+    text = (root / "labels.csv").read_text()
+    (root / "labels.csv").write_text(text.replace("No Finding,0,0", "No Finding,1,0", 1))
+    with pytest.raises(ValueError, match="contradict finding_labels"):
+        nih_subset_datalist(root)
+
+
+@pytest.mark.realdata
+@requires_nih_subset
+def test_real_nih_subset():
+    items = nih_subset_datalist(NIH_SUBSET)
+    assert len(items) == 800 and sum(i["split"] == "train" for i in items) == 600
+    assert sum(i["label"].sum() == 0 for i in items) == 400  # half "No Finding"
+    assert all(i["label"].shape == (14,) for i in items)
+    assert Path(items[0]["image"]).is_file()
