@@ -10,7 +10,6 @@ from .cxr_reader import cxr_readers
 from .cxr_sources import CXR_SOURCES, cxr_classes, cxr_datalist
 from .demo import DEMO_SHAPE, ensure_la_demo, export_demo_inputs, make_la_like_case
 from .demo_cxr import CXR_DEMO_FINDINGS, ensure_cxr_demo, make_cxr_like_image
-from .dicom_image import read_dicom_image
 from .dicom_io import new_dicom_uid, write_dicom_image, write_dicom_series
 from .h5_reader import H5Reader
 from .inputs import image_datalist
@@ -25,7 +24,6 @@ from .two_stream_sampler import TwoStreamBatchSampler
 __all__ = [
     "ProbabilityCSVSaver",
     "classification_splits",
-    "read_dicom_image",
     "H5Reader",
     "image_datalist",
     "SimpleITKReader",

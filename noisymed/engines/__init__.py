@@ -17,7 +17,6 @@ from .noisy_label_methods import (
     noisy_label_trainer,
     reinitialized_copy,
 )
-from .prediction_csv import PredictionCSVWriter
 from .spml_trainer import SPML_LOSS_KEYS, SinglePositiveTrainer, SPMLTrainingForward
 
 __all__ = [
@@ -43,5 +42,4 @@ __all__ = [
     "SinglePositiveTrainer",
     "SPMLTrainingForward",
     "SPML_LOSS_KEYS",
-    "PredictionCSVWriter",
 ]

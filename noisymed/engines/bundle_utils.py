@@ -35,7 +35,7 @@ def sample_names(batch: Sequence[Mapping], key: str = "image") -> list[dict[str,
     """``[{"filename_or_obj": name}, ...]`` for a decollated batch, for MONAI's savers' ``batch_transform``.
 
     The name is the first of: ``<key>_source`` (the path :class:`noisymed.transforms.LoadClassificationImaged`
-    keeps), the image's metadata ``filename_or_obj``, the item's ``index`` (MedMNIST), ``case``.
+    keeps), the item's ``path``, the image's metadata ``filename_or_obj``, the item's ``index`` (MedMNIST), ``case``.
 
     Raises:
         ValueError: for an item none of these name.
@@ -43,12 +43,13 @@ def sample_names(batch: Sequence[Mapping], key: str = "image") -> list[dict[str,
     names = []
     for item in batch:
         meta = getattr(item.get(key), "meta", {}) or {}
-        for name in (item.get(f"{key}_source"), meta.get("filename_or_obj"), item.get("index"), item.get("case")):
+        candidates = (item.get(f"{key}_source"), item.get("path"), meta.get("filename_or_obj"), item.get("index"), item.get("case"))
+        for name in candidates:
             if name is not None:
                 names.append({"filename_or_obj": str(name.item() if hasattr(name, "item") else name)})
                 break
         else:
-            raise ValueError(f"cannot name a sample with keys {sorted(item)}: add {key}_source, index or case.")
+            raise ValueError(f"cannot name a sample with keys {sorted(item)}: add {key}_source, path, index or case.")
     return names
 
 

@@ -1,10 +1,11 @@
 """Load a classification image whatever it is: an in-memory array (MedMNIST), PNG/JPEG, NIfTI, DICOM.
 
-Images are used in their stored array order: MedMNIST arrays as they are, PNG/JPEG as (rows, columns)
-(``PILReader(reverse_indexing=False)``), 2D DICOM as (rows, columns) through
-:func:`noisymed.data.read_dicom_image` (modality LUT applied, ``MONOCHROME1`` inverted), NIfTI through
-MONAI's ``NibabelReader`` and DICOM series folders through :class:`noisymed.data.SimpleITKReader`. So a
-MedMNIST image written to PNG or to a DICOM file comes back as the same array the model was trained on.
+Every file goes through MONAI's ``LoadImage`` with an explicit reader, and images are used in their stored array
+order: MedMNIST arrays as they are, PNG/JPEG as (rows, columns) (``PILReader(reverse_indexing=False)``), 2D DICOM
+as (rows, columns) (``PydicomReader(swap_ij=False)``, which applies the modality LUT; ``MONOCHROME1`` is then
+inverted by :class:`noisymed.transforms.InvertMonochrome1`, as MONAI does not), NIfTI through ``NibabelReader``
+and DICOM series folders through :class:`noisymed.data.SimpleITKReader`. So a MedMNIST image written to PNG or
+to a DICOM file comes back as the same array the model was trained on.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from typing import Any
 import numpy as np
 import torch
 from monai.config import KeysCollection
-from monai.data import MetaTensor, NibabelReader, PILReader
+from monai.data import MetaTensor, NibabelReader, PILReader, PydicomReader
 from monai.transforms import LoadImage, MapTransform, Transform
 
-from noisymed.data.dicom_image import read_dicom_image
 from noisymed.data.sitk_reader import SimpleITKReader
+
+from .monochrome import InvertMonochrome1
 
 __all__ = ["LoadClassificationImage", "LoadClassificationImaged", "EnsureChannels", "EnsureChannelsd", "IMAGE_SUFFIXES"]
 
@@ -53,6 +55,9 @@ class LoadClassificationImage(Transform):
         self._pil = LoadImage(reader=PILReader(reverse_indexing=False), image_only=True, ensure_channel_first=True)
         self._nifti = LoadImage(reader=NibabelReader(), image_only=True, ensure_channel_first=True)
         self._series = LoadImage(reader=SimpleITKReader(), image_only=True, ensure_channel_first=True)
+        dicom_reader = PydicomReader(swap_ij=False, prune_metadata=False)  # keeps PhotometricInterpretation
+        self._dicom = LoadImage(reader=dicom_reader, image_only=True, ensure_channel_first=True)
+        self._invert = InvertMonochrome1()
 
     def _read(self, path: Path) -> torch.Tensor:
         if not path.exists():
@@ -61,9 +66,7 @@ class LoadClassificationImage(Transform):
         if path.is_dir():
             return self._series(str(path))
         if suffix in DICOM_SUFFIXES:
-            array, meta = read_dicom_image(path)
-            array = np.moveaxis(array, -1, 0) if array.ndim == 3 else array[None]
-            return MetaTensor(array, meta=meta)
+            return self._invert(self._dicom(str(path)))
         if suffix in IMAGE_SUFFIXES:
             return self._pil(str(path))
         if suffix in NIFTI_SUFFIXES:

@@ -18,9 +18,8 @@ from monai.bundle import ConfigParser, ckpt_export, verify_metadata, verify_net_
 from monai.bundle import run as bundle_run
 from PIL import Image
 
-from noisymed.data import ensure_cxr_demo
+from noisymed.data import ensure_cxr_demo, write_dicom_image
 from noisymed.networks import SinglePositiveClassifier
-from tests.transforms.test_cxr_views import write_dicom
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "cxr_single_positive"
 CONFIGS = BUNDLE / "configs"
@@ -108,13 +107,13 @@ def test_train_resume_evaluate_and_infer_png_and_dicom(tmp_path, demo_root):
 
     png = demo_root / "images" / "00000000_001.png"
     pixels = np.asarray(Image.open(png)).astype(np.uint16)
-    write_dicom(tmp_path / "same.dcm", (255 - pixels) * 4, "MONOCHROME1")
+    write_dicom_image((255 - pixels) * 4, tmp_path / "same.dcm", photometric="MONOCHROME1", modality="DX")
     bundle_run(
         config_file=str(CONFIGS / "inference.json"), logging_file=str(CONFIGS / "logging.conf"),
         bundle_root=str(tmp_path), image_size=32, input=[str(png), str(tmp_path / "same.dcm")],
     )  # fmt: skip
     rows = list(csv.reader(open(tmp_path / "output" / "predictions.csv")))
-    assert rows[0][0] == "image" and rows[0][1] == "Atelectasis" and rows[0][-1] == "No Finding" and len(rows[0]) == 16
+    assert rows[0][0] == "filename" and rows[0][1] == "Atelectasis" and rows[0][-1] == "No Finding" and len(rows[0]) == 16
     assert [Path(r[0]).name for r in rows[1:]] == ["00000000_001.png", "same.dcm"]
     png_p, dcm_p = (np.asarray(r[1:], float) for r in rows[1:])
     assert ((png_p >= 0) & (png_p <= 1)).all() and np.allclose(png_p, dcm_p, atol=1e-4)  # MONOCHROME1 inverted

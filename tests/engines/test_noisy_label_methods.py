@@ -119,8 +119,10 @@ def test_sample_names_prefer_the_source_path_then_meta_then_index():
         {"image": MetaTensor(torch.zeros(1), meta={"filename_or_obj": "/m.nii"}), "image_source": "/a.png", "index": 3},
         {"image": MetaTensor(torch.zeros(1), meta={"filename_or_obj": "/m.nii"})},
         {"image": torch.zeros(1), "index": torch.tensor(7)},
+        {"image": torch.zeros(1), "path": "/x.dcm", "index": 1},
     ]
-    assert sample_names(batch) == [{"filename_or_obj": "/a.png"}, {"filename_or_obj": "/m.nii"}, {"filename_or_obj": "7"}]
+    names = [n["filename_or_obj"] for n in sample_names(batch)]
+    assert names == ["/a.png", "/m.nii", "7", "/x.dcm"]
     with pytest.raises(ValueError, match="cannot name a sample"):
         sample_names([{"image": torch.zeros(1)}])
 

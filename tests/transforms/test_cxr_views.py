@@ -1,32 +1,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pydicom
 import pytest
 import torch
 from monai.transforms import Compose
 from PIL import Image
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
+from noisymed.data import write_dicom_image
 from noisymed.transforms import cxr_preprocessing, strong_view, weak_augmentation
-
-
-def write_dicom(path, pixels: np.ndarray, photometric: str = "MONOCHROME2") -> None:
-    """A minimal single-frame DX DICOM file with uint16 pixels."""
-    meta = FileMetaDataset()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1.1"
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
-    ds.Modality = "DX"
-    ds.Rows, ds.Columns = pixels.shape
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation, ds.SamplesPerPixel = 16, 16, 15, 0, 1
-    ds.PhotometricInterpretation = photometric
-    ds.PixelData = pixels.astype(np.uint16).tobytes()
-    ds.save_as(str(path), enforce_file_format=True)
 
 
 def test_png_and_dicom_load_alike_and_monochrome1_is_inverted(tmp_path):
@@ -34,8 +15,8 @@ def test_png_and_dicom_load_alike_and_monochrome1_is_inverted(tmp_path):
     pixels = (rng.random((40, 36)) * 255).astype(np.uint8)
     pixels[:5, :] = 255  # bright top rows
     Image.fromarray(pixels).save(tmp_path / "a.png")
-    write_dicom(tmp_path / "b.dcm", pixels.astype(np.uint16) * 16)
-    write_dicom(tmp_path / "c.dcm", (255 - pixels.astype(np.uint16)) * 16, "MONOCHROME1")
+    write_dicom_image(pixels.astype(np.uint16) * 16, tmp_path / "b.dcm", modality="DX")
+    write_dicom_image((255 - pixels.astype(np.uint16)) * 16, tmp_path / "c.dcm", photometric="MONOCHROME1", modality="DX")
     load = Compose(cxr_preprocessing(32))
     a, b, c = (load({"image": str(tmp_path / n)})["image"] for n in ("a.png", "b.dcm", "c.dcm"))
     assert a.shape == b.shape == c.shape == (1, 32, 32) and a.dtype == torch.float32
