@@ -29,6 +29,21 @@ def exception_messages(exc: BaseException | None) -> str:
     return "\n".join(out)
 
 
+def check_torchscript_export(configs: Path, net, x, tmp_path: Path, **overrides) -> None:
+    """``ckpt_export`` of ``net``'s state dict through a bundle's inference config gives the same output as ``net``."""
+    import torch
+    from monai.bundle import ckpt_export
+
+    net = net.eval()
+    torch.save(net.state_dict(), tmp_path / "model.pt")
+    ckpt_export(
+        net_id="network_def", filepath=str(tmp_path / "model.ts"), ckpt_file=str(tmp_path / "model.pt"),
+        meta_file=str(configs / "metadata.json"), config_file=str(configs / "inference.json"), **overrides,
+    )  # fmt: skip
+    with torch.no_grad():
+        assert torch.allclose(torch.jit.load(str(tmp_path / "model.ts"))(x), net(x), atol=1e-5)
+
+
 def write_la_case(root: Path, name: str, image=None, label=None, shape=(20, 18, 16)) -> Path:
     """Write ``<root>/<name>/mri_norm2.h5`` with the given arrays (random binary/normal when None)."""
     import h5py

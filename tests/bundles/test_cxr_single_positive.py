@@ -14,12 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from monai.bundle import ConfigParser, ckpt_export, verify_metadata, verify_net_in_out
+from monai.bundle import ConfigParser, verify_metadata, verify_net_in_out
 from monai.bundle import run as bundle_run
 from PIL import Image
 
 from noisymed.data import ensure_cxr_demo, write_dicom_image
 from noisymed.networks import SinglePositiveClassifier
+from tests.conftest import check_torchscript_export
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "cxr_single_positive"
 CONFIGS = BUNDLE / "configs"
@@ -57,15 +58,7 @@ def test_verify_metadata(tmp_path):
 def test_verify_net_in_out_and_torchscript_export(tmp_path):
     verify_net_in_out(net_id="network_def", meta_file=str(CONFIGS / "metadata.json"), config_file=str(CONFIGS / "inference.json"), n=1, device="cpu")
     torch.manual_seed(0)
-    net = SinglePositiveClassifier(num_classes=15).eval()
-    torch.save(net.state_dict(), tmp_path / "model.pt")
-    ckpt_export(
-        net_id="network_def", filepath=str(tmp_path / "model.ts"), ckpt_file=str(tmp_path / "model.pt"),
-        meta_file=str(CONFIGS / "metadata.json"), config_file=str(CONFIGS / "inference.json"),
-    )  # fmt: skip
-    x = torch.rand(2, 1, 64, 64)
-    with torch.no_grad():
-        assert torch.allclose(torch.jit.load(str(tmp_path / "model.ts"))(x), net(x), atol=1e-5)
+    check_torchscript_export(CONFIGS, SinglePositiveClassifier(num_classes=15), torch.rand(2, 1, 64, 64), tmp_path)
 
 
 @pytest.fixture(scope="module")

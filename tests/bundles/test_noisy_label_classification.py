@@ -14,13 +14,13 @@ import nibabel as nib
 import numpy as np
 import pytest
 import torch
-from monai.bundle import ConfigParser, ckpt_export, verify_metadata, verify_net_in_out
+from monai.bundle import ConfigParser, verify_metadata, verify_net_in_out
 from monai.bundle import run as bundle_run
 from PIL import Image
 
 from noisymed.data import write_dicom_image
 from noisymed.networks import FeatureClassifier
-from tests.conftest import exception_messages
+from tests.conftest import check_torchscript_export, exception_messages
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "noisy_label_classification"
 CONFIGS = BUNDLE / "configs"
@@ -49,15 +49,7 @@ def test_verify_metadata(tmp_path):
 def test_verify_net_in_out_and_torchscript_export(tmp_path):
     verify_net_in_out(net_id="network_def", meta_file=str(CONFIGS / "metadata.json"), config_file=str(CONFIGS / "inference.json"), device="cpu")
     torch.manual_seed(0)
-    net = FeatureClassifier("resnet18", widths=(16, 32, 64, 128), num_classes=2).eval()
-    torch.save(net.state_dict(), tmp_path / "model.pt")
-    ckpt_export(
-        net_id="network_def", filepath=str(tmp_path / "model.ts"), ckpt_file=str(tmp_path / "model.pt"),
-        meta_file=str(CONFIGS / "metadata.json"), config_file=str(CONFIGS / "inference.json"),
-    )  # fmt: skip
-    x = torch.rand(2, 1, 28, 28)
-    with torch.no_grad():
-        assert torch.allclose(torch.jit.load(str(tmp_path / "model.ts"))(x), net(x), atol=1e-5)
+    check_torchscript_export(CONFIGS, FeatureClassifier("resnet18", widths=(16, 32, 64, 128), num_classes=2), torch.rand(2, 1, 28, 28), tmp_path)
 
 
 def _toy_npz(path: Path, n_train=64, n_val=16, seed=0) -> Path:
