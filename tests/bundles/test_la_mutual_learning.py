@@ -187,7 +187,7 @@ def test_multi_gpu_config_under_torchrun_gloo(tmp_path, demo_root):
         "--bundle_root", str(tmp_path), "--dataset_dir", str(demo_root), "--num_labeled", "2",
         "--features", "4", "--patch_size", "[16,16,16]", "--num_workers", "0",
         "--labeled_batch_size", "1", "--unlabeled_batch_size", "1",
-        "--max_iterations", "2", "--val_interval", "1",
+        "--max_iterations", "2", "--val_interval", "1", "--val_list", "test.list",
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="replace", timeout=300, env=env)
@@ -195,3 +195,5 @@ def test_multi_gpu_config_under_torchrun_gloo(tmp_path, demo_root):
     ckpt = torch.load(tmp_path / "models" / "checkpoint_final.pt", weights_only=False)
     assert ckpt["trainer"]["iteration"] == 2
     assert not any(k.startswith("module.") for k in ckpt["model"])  # the plain network is saved, not DDP
+    # validation ran on both ranks (one test case each) and rank 0 kept the best model
+    assert "val_mean_dice" in proc.stdout + proc.stderr and (tmp_path / "models" / "model.pt").is_file()
