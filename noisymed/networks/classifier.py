@@ -104,24 +104,30 @@ class FeatureClassifier(nn.Module):
     def param_groups(self, backbone_lr: float | None = None) -> list[dict]:
         """Optimizer parameter groups: the backbone (with its own learning rate when given) and the head.
 
-        A lower learning rate for a pretrained backbone (0 freezes it: a linear probe) keeps fine-tuning from
-        overwriting the pretrained features, the usual way to keep what self-supervised pretraining learned.
+        A lower learning rate for a pretrained backbone keeps fine-tuning from overwriting the pretrained
+        features, the usual way to keep what self-supervised pretraining learned. ``backbone_lr=0`` freezes the
+        backbone (a linear probe): its parameters stop requiring gradients, so no backward pass runs through it,
+        and only the head's group is returned. Batch-norm statistics still follow the training data.
 
         Args:
-            backbone_lr: learning rate of the backbone; None uses the optimizer's.
+            backbone_lr: learning rate of the backbone; None uses the optimizer's; 0 freezes it.
 
         Returns:
-            ``[{"params": backbone, ["lr": backbone_lr]}, {"params": head}]``.
+            ``[{"params": backbone, ["lr": backbone_lr]}, {"params": head}]``, or ``[{"params": head}]`` when frozen.
 
         Raises:
             ValueError: for a negative ``backbone_lr``.
         """
         if backbone_lr is not None and backbone_lr < 0:
             raise ValueError(f"backbone_lr must be >= 0, got {backbone_lr}.")
+        head = {"params": list(self.head.parameters())}
+        if backbone_lr == 0:
+            self.backbone.requires_grad_(False)
+            return [head]
         backbone = {"params": list(self.backbone.parameters())}
         if backbone_lr is not None:
             backbone["lr"] = float(backbone_lr)
-        return [backbone, {"params": list(self.head.parameters())}]
+        return [backbone, head]
 
     def classify(self, features: torch.Tensor) -> torch.Tensor:
         """(B, feature_dim) features (possibly mixed) -> (B, num_classes) logits."""

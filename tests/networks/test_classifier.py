@@ -65,10 +65,12 @@ def test_param_groups_split_backbone_and_head():
     assert groups[0]["lr"] == 1e-4 and "lr" not in groups[1]
     assert sum(p.numel() for g in groups for p in g["params"]) == sum(p.numel() for p in net.parameters())
     assert [p.shape for p in groups[1]["params"]] == [(2, 64), (2,)]
-    opt = torch.optim.Adam(net.param_groups(backbone_lr=0.0), lr=1e-2)
+    frozen = net.param_groups(backbone_lr=0.0)  # a linear probe: the head only, no gradient into the backbone
+    assert len(frozen) == 1 and not any(p.requires_grad for p in net.backbone.parameters())
+    opt = torch.optim.Adam(frozen, lr=1e-2)
     before = net.backbone.conv1.weight.detach().clone()
     net(torch.randn(4, 1, 28, 28)).sum().backward()
     opt.step()
-    assert torch.equal(before, net.backbone.conv1.weight)  # lr 0: a linear probe
+    assert torch.equal(before, net.backbone.conv1.weight) and net.backbone.conv1.weight.grad is None
     with pytest.raises(ValueError, match="backbone_lr must be >= 0"):
         net.param_groups(backbone_lr=-1.0)
