@@ -48,11 +48,15 @@ def engine_epoch_seconds(text: str, engine: str) -> list[float]:
 
 
 def replace_block(docs: Path, start: str, end: str, block: str) -> None:
-    """Put ``block`` between the ``start`` and ``end`` markers of ``docs`` (appended with markers if absent)."""
-    text = docs.read_text(encoding="utf-8", errors="replace") if docs.is_file() else ""
+    """Put ``block`` between the ``start`` and ``end`` markers of ``docs`` (appended with markers if absent).
+
+    The file is read and written as UTF-8 whatever the locale (the docs hold non-ASCII text; CI's locale is ASCII).
+    """
+    text = docs.read_text(encoding="utf-8") if docs.is_file() else ""
     wrapped = f"{start}\n{block}\n{end}"
     if start in text and end in text:
         text = text[: text.index(start)] + wrapped + text[text.index(end) + len(end) :]
     else:
         text = text + ("\n" if text else "") + wrapped + "\n"
-    docs.write_text(text)
+    docs.parent.mkdir(parents=True, exist_ok=True)
+    docs.write_text(text, encoding="utf-8")

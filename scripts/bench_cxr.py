@@ -27,10 +27,11 @@ import json
 import os
 import re
 import shlex
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bench_common import engine_epoch_seconds, replace_block, run_logged
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLE = REPO / "bundles" / "cxr_single_positive"
@@ -49,25 +50,10 @@ ARMS = {
 }
 
 
-def _run(cmd: list[str], log: Path, threads: int) -> float:
-    """Run ``cmd`` in the bundle folder with its output in ``log``; return wall seconds. Raise on failure."""
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    start = time.time()
-    with open(log, "w", encoding="utf-8") as f:
-        proc = subprocess.run(cmd, cwd=BUNDLE, stdout=f, stderr=subprocess.STDOUT, env=env)
-    if proc.returncode != 0:
-        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
-        raise RuntimeError(f"{' '.join(cmd[:6])} ... failed ({proc.returncode}); see {log}\n{tail}")
-    return time.time() - start
-
-
-def _seconds(text: str, engine: str) -> float:
-    """Sum of ignite's 'Epoch[k] Complete. Time taken: HH:MM:SS.fff' lines of one engine."""
-    total = 0.0
-    for h, m, s in re.findall(rf"{engine} - INFO - Epoch\[\d+\] Complete\. Time taken: (\d+):(\d+):([\d.]+)", text):
-        total += int(h) * 3600 + int(m) * 60 + float(s)
-    return total
+def _env(threads: int) -> dict[str, str]:
+    """Thread limits for a training process, and this checkout first on its import path."""
+    path = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "PYTHONPATH": path}
 
 
 def _curves(text: str) -> dict[str, list[float]]:
@@ -100,11 +86,12 @@ def _train_arm(arm: str, seed: int, common: dict, work: Path, args: argparse.Nam
     flags = [x for k, v in overrides.items() for x in (f"--{k}", "None" if v is None else str(v))]
     base = [sys.executable, "-m", "monai.bundle", "run", "--logging_file", "configs/logging.conf"]
     print(f"[{arm} seed {seed}] training {args.epochs} epochs ...", flush=True)
-    wall = _run(base + ["--config_file", "configs/train.json"] + flags, run_dir / "train.log", args.threads)
+    wall, _ = run_logged(base + ["--config_file", "configs/train.json"] + flags, run_dir / "train.log", BUNDLE, _env(args.threads))
     log = (run_dir / "train.log").read_text(encoding="utf-8", errors="replace")
-    train_s = _seconds(log, "SinglePositiveTrainer") - _seconds(log, "SupervisedEvaluator")
+    train_s = sum(engine_epoch_seconds(log, "SinglePositiveTrainer")) - sum(engine_epoch_seconds(log, "SupervisedEvaluator"))
     eval_flags = flags + ["--eval_checkpoint", str(run_dir / "models" / "checkpoint_final.pt")]
-    _run(base + ["--config_file", "['configs/train.json','configs/evaluate.json']"] + eval_flags, run_dir / "eval.log", args.threads)
+    eval_cmd = base + ["--config_file", "['configs/train.json','configs/evaluate.json']"] + eval_flags
+    run_logged(eval_cmd, run_dir / "eval.log", BUNDLE, _env(args.threads))
     report = json.loads((run_dir / "eval" / "per_class.json").read_text(encoding="utf-8"))
     curves = _curves(log)
     result = {
@@ -266,14 +253,7 @@ def _write_table(results: dict, docs: Path, command: str) -> None:
         elif results.get("gap_closed") is not None:
             line += "; no AN → full-label gap to close (full labels did not beat AN on mAP)"
         rows += ["", line + "."]
-    block = "\n".join([MARK_START, *rows, MARK_END])
-    text = docs.read_text(encoding="utf-8") if docs.is_file() else f"{MARK_START}\n{MARK_END}\n"
-    if MARK_START in text:
-        text = text[: text.index(MARK_START)] + block + text[text.index(MARK_END) + len(MARK_END) :]
-    else:
-        text += "\n" + block + "\n"
-    docs.parent.mkdir(parents=True, exist_ok=True)
-    docs.write_text(text, encoding="utf-8")
+    replace_block(docs, MARK_START, MARK_END, "\n".join(rows))
 
 
 if __name__ == "__main__":

@@ -44,6 +44,33 @@ def check_torchscript_export(configs: Path, net, x, tmp_path: Path, **overrides)
         assert torch.allclose(torch.jit.load(str(tmp_path / "model.ts"))(x), net(x), atol=1e-5)
 
 
+def run_multi_gpu_bundle(configs: Path, port: int, *args: str):
+    """``train.json`` + ``multi_gpu_train.json`` of a bundle under ``torchrun --nproc_per_node=2`` (gloo, CPU).
+
+    Args:
+        configs: the bundle's configs folder.
+        port: a master port of its own (tests may run side by side).
+        args: ``--key value`` overrides.
+
+    Returns:
+        The completed process, after asserting it exited with 0 (its output tail is the assertion message).
+    """
+    import os
+    import subprocess
+    import sys
+
+    cmd = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}",
+        "-m", "monai.bundle", "run",
+        "--config_file", f"['{configs / 'train.json'}','{configs / 'multi_gpu_train.json'}']",
+        "--logging_file", str(configs / "logging.conf"), *args,
+    ]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="replace", timeout=300, env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
 def write_la_case(root: Path, name: str, image=None, label=None, shape=(20, 18, 16)) -> Path:
     """Write ``<root>/<name>/mri_norm2.h5`` with the given arrays (random binary/normal when None)."""
     import h5py

@@ -9,10 +9,12 @@ images. The folder reads with :func:`noisymed.data.nih_subset_datalist`, the sam
 from __future__ import annotations
 
 import csv
-import os
+import io
 from pathlib import Path
 
 import numpy as np
+
+from noisymed.utils import write_text_atomic
 
 from .nih_cxr14 import NIH_CLASSES
 
@@ -96,10 +98,9 @@ def ensure_cxr_demo(root: str | Path, num_images: int = 48, size: int = 64, seed
                 **{c: int(c in findings) for c in NIH_CLASSES},
             }
         )
-    tmp = root / f"labels.csv.{os.getpid()}.tmp"  # unique per process (multi-GPU ranks)
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    tmp.rename(root / "labels.csv")
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomic(root / "labels.csv", text.getvalue())  # several ranks may make the demo at once
     return root

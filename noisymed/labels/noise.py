@@ -36,8 +36,6 @@ import hashlib
 import inspect
 import json
 import math
-import os
-import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,6 +43,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from noisymed.utils import write_text_atomic
 
 __all__ = [
     "NOISE_TYPES",
@@ -462,24 +462,6 @@ def _dump(record: dict) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private (0600); a record is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def load_or_make_noisy_labels(path: str | Path, labels: ArrayLike, **kwargs: Any) -> dict:
     """The noise record stored at ``path``, or a new one made and written there.
 
@@ -511,7 +493,7 @@ def load_or_make_noisy_labels(path: str | Path, labels: ArrayLike, **kwargs: Any
         noisy = inject_noise(clean, t, args["mode"], args["seed"])
         record = noise_record(clean, noisy, t, **settings)
         record["noisy_labels"] = noisy.tolist()
-        _write_atomic(path, _dump(record))
+        write_text_atomic(path, _dump(record))
         return record
 
     try:

@@ -15,12 +15,13 @@ reuses it, so every method of a benchmark sees the same labels.
 from __future__ import annotations
 
 import json
-import os
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from noisymed.utils import write_text_atomic
 
 __all__ = [
     "NO_POSITIVE_RULES",
@@ -180,10 +181,7 @@ def load_or_simulate_single_positive(
             raise ValueError(f"{path}: labels drawn for other images; delete the file or use another path.")
     else:
         record = simulate_single_positive(datalist, classes, seed, no_positive, label_key, id_key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # unique per process (multi-GPU ranks)
-        tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
-        tmp.replace(path)
+        write_text_atomic(path, json.dumps(record, indent=1))
     return {
         "data": apply_single_positive(datalist, record, label_key, id_key),
         "record": record,

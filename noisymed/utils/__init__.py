@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .atomic_write import write_text_atomic
 from .ramps import ConsistencyWeight, sigmoid_rampup
 
-__all__ = ["sigmoid_rampup", "ConsistencyWeight"]
+__all__ = ["sigmoid_rampup", "ConsistencyWeight", "write_text_atomic"]

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +17,7 @@ from PIL import Image
 
 from noisymed.data import ensure_cxr_demo, write_dicom_image
 from noisymed.networks import SinglePositiveClassifier
-from tests.conftest import check_torchscript_export
+from tests.conftest import check_torchscript_export, run_multi_gpu_bundle
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "cxr_single_positive"
 CONFIGS = BUNDLE / "configs"
@@ -123,17 +120,11 @@ def test_methods_from_overrides(tmp_path, demo_root, method):
 
 
 def test_multi_gpu_config_under_torchrun_gloo(tmp_path, demo_root):
-    cmd = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29541",
-        "-m", "monai.bundle", "run",
-        "--config_file", f"['{CONFIGS / 'train.json'}','{CONFIGS / 'multi_gpu_train.json'}']",
-        "--logging_file", str(CONFIGS / "logging.conf"),
+    run_multi_gpu_bundle(
+        CONFIGS, 29541,
         "--bundle_root", str(tmp_path), "--dataset_dir", str(demo_root), "--method", "mpc",
         "--image_size", "32", "--batch_size", "4", "--max_epochs", "1", "--num_workers", "0",
-    ]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="replace", timeout=300, env=env)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    )  # fmt: skip
     ckpt = torch.load(tmp_path / "models" / "checkpoint_final.pt", weights_only=False)
     assert ckpt["trainer"]["iteration"] == 2  # 18 training images over 2 ranks: 9 each, batch 4, drop_last
     assert not any(k.startswith("module.") for k in ckpt["model"])

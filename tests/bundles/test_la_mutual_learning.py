@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from monai.bundle import ConfigParser, ckpt_export, verify_metadata, verify_net_in_out
+from monai.bundle import ConfigParser, verify_metadata, verify_net_in_out
 from monai.bundle import run as bundle_run
 
 from noisymed.data import ensure_la_demo, export_demo_inputs, write_dicom_series
 from noisymed.networks import TwoDecoderVNet
-from tests.conftest import exception_messages
+from tests.conftest import check_torchscript_export, exception_messages, run_multi_gpu_bundle
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "la_mutual_learning"
 CONFIGS = BUNDLE / "configs"
@@ -56,22 +53,7 @@ def test_verify_net_in_out():
 def test_ckpt_export_torchscript_equals_eager(tmp_path):
     torch.manual_seed(0)
     net = TwoDecoderVNet(features=4, decoder="mean")
-    ckpt = tmp_path / "model.pt"
-    torch.save(net.state_dict(), ckpt)
-    ts = tmp_path / "model.ts"
-    ckpt_export(
-        net_id="network_def",
-        filepath=str(ts),
-        ckpt_file=str(ckpt),
-        meta_file=str(CONFIGS / "metadata.json"),
-        config_file=str(CONFIGS / "inference.json"),
-        features=4,
-        decoder="mean",
-    )
-    scripted = torch.jit.load(str(ts))
-    x = torch.randn(1, 1, 32, 32, 16)
-    with torch.no_grad():
-        assert torch.allclose(scripted(x), net.eval()(x), atol=1e-5)
+    check_torchscript_export(CONFIGS, net, torch.randn(1, 1, 32, 32, 16), tmp_path, features=4, decoder="mean")
 
 
 @pytest.fixture(scope="module")
@@ -179,19 +161,13 @@ def test_bad_inputs_stop_with_a_named_error(tmp_path, demo_root):
 
 
 def test_multi_gpu_config_under_torchrun_gloo(tmp_path, demo_root):
-    cmd = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533",
-        "-m", "monai.bundle", "run",
-        "--config_file", f"['{CONFIGS / 'train.json'}','{CONFIGS / 'multi_gpu_train.json'}']",
-        "--logging_file", str(CONFIGS / "logging.conf"),
+    proc = run_multi_gpu_bundle(
+        CONFIGS, 29533,
         "--bundle_root", str(tmp_path), "--dataset_dir", str(demo_root), "--num_labeled", "2",
         "--features", "4", "--patch_size", "[16,16,16]", "--num_workers", "0",
         "--labeled_batch_size", "1", "--unlabeled_batch_size", "1",
         "--max_iterations", "2", "--val_interval", "1", "--val_list", "test.list",
-    ]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="replace", timeout=300, env=env)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    )  # fmt: skip
     ckpt = torch.load(tmp_path / "models" / "checkpoint_final.pt", weights_only=False)
     assert ckpt["trainer"]["iteration"] == 2
     assert not any(k.startswith("module.") for k in ckpt["model"])  # the plain network is saved, not DDP

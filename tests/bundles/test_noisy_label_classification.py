@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nibabel as nib
@@ -20,7 +17,7 @@ from PIL import Image
 
 from noisymed.data import write_dicom_image
 from noisymed.networks import FeatureClassifier
-from tests.conftest import check_torchscript_export, exception_messages
+from tests.conftest import check_torchscript_export, exception_messages, run_multi_gpu_bundle
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "noisy_label_classification"
 CONFIGS = BUNDLE / "configs"
@@ -143,16 +140,11 @@ def test_bad_inputs_stop_with_a_named_error(tmp_path, toy):
 
 
 def test_multi_gpu_config_under_torchrun_gloo(tmp_path, toy):
-    cmd = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29547",
-        "-m", "monai.bundle", "run",
-        "--config_file", f"['{CONFIGS / 'train.json'}','{CONFIGS / 'multi_gpu_train.json'}']",
-        "--logging_file", LOGGING, "--bundle_root", str(tmp_path), "--dataset", str(toy),
+    run_multi_gpu_bundle(
+        CONFIGS, 29547,
+        "--bundle_root", str(tmp_path), "--dataset", str(toy),
         "--backbone", "resnet10", "--widths", "[4,8,8,16]", "--num_workers", "0", "--batch_size", "8",
         "--epochs", "1", "--method", "mixup_attention", "--noise_rate", "0.2",
-    ]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="replace", timeout=300, env=env)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    )  # fmt: skip
     ckpt = torch.load(tmp_path / "models" / "checkpoint_final.pt", weights_only=False)
     assert ckpt["trainer"]["iteration"] == 4 and not any(k.startswith("module.") for k in ckpt["model"])
