@@ -29,6 +29,7 @@ import re
 import shlex
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench_common import engine_epoch_seconds, replace_block, run_logged
@@ -56,10 +57,23 @@ def _env(threads: int) -> dict[str, str]:
     return {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "PYTHONPATH": path}
 
 
+CURVES = {"map": "val_map", "auroc": "val_auroc", "pseudo_pos_rate": "pseudo_pos_rate",
+          "pseudo_pos_precision": "pseudo_pos_precision", "hidden_pos_recall": "hidden_pos_recall"}  # fmt: skip
+
+
+PSEUDO_KEYS = ("pseudo_pos_rate", "pseudo_pos_precision", "hidden_pos_recall")
+
+
 def _curves(text: str) -> dict[str, list[float]]:
-    """Validation mAP and macro AUROC after each epoch, as the StatsHandler logged them."""
-    found = re.findall(r"Metrics -- val_auroc: ([\d.]+) val_map: ([\d.]+)", text)
-    return {"map": [float(m) for _, m in found], "auroc": [float(a) for a, _ in found]}
+    """Per-epoch values the StatsHandlers logged: validation mAP and macro AUROC, and (MPC arms) the trainer's
+    pseudo-label share, precision and recall of hidden positives. Keys without values are left out."""
+    values: dict[str, list[float]] = {}
+    for line in re.findall(r"Metrics -- (.*)", text):
+        found = dict(re.findall(r"(\w+): ([-\d.eE+]+)", line))
+        for key, logged in CURVES.items():
+            if logged in found:
+                values.setdefault(key, []).append(float(found[logged]))
+    return values
 
 
 def _stats(values: list[float]) -> dict:
@@ -97,8 +111,8 @@ def _train_arm(arm: str, seed: int, common: dict, work: Path, args: argparse.Nam
     result = {
         "map": report["map"],
         "auroc": report["auroc"],
-        "map_mean_last3": sum(curves["map"][-3:]) / len(curves["map"][-3:]) if curves["map"] else None,
-        "auroc_mean_last3": sum(curves["auroc"][-3:]) / len(curves["auroc"][-3:]) if curves["auroc"] else None,
+        "map_mean_last3": sum(curves["map"][-3:]) / len(curves["map"][-3:]) if curves.get("map") else None,
+        "auroc_mean_last3": sum(curves["auroc"][-3:]) / len(curves["auroc"][-3:]) if curves.get("auroc") else None,
         "per_class_ap": report["per_class_ap"],
         "per_class_auroc": report["per_class_auroc"],
         "excluded_ap": report["excluded_ap"],
@@ -126,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed_arms", default="full,an,mpc", help="arms run at every seed; the others at the first seed only")
     p.add_argument("--split_seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="OMP threads per training process")
+    p.add_argument("--jobs", type=int, default=2, help="training processes at once (2 cores: 2 jobs of 1 thread)")
     p.add_argument("--arms", default=",".join(ARMS))
     p.add_argument("--rerun", action="store_true", help="train again even when a cached result matches")
     p.add_argument("--work_dir", default=str(REPO / "benchmarks" / "runs" / "cxr"))
@@ -155,12 +170,15 @@ def main(argv: list[str] | None = None) -> int:
         "split_seed": args.split_seed,
         "num_workers": 0,
     }
-    protocol = {**common, "seeds": seeds, "seed_arms": seed_arms, "threads": args.threads, "reported": "last epoch"}
+    protocol = {**common, "seeds": seeds, "seed_arms": seed_arms, "threads": args.threads, "jobs": args.jobs, "reported": "last epoch"}
     results: dict = {"protocol": protocol, "runs": {}, "arms": {}, "single_positive": {}}
     start = time.time()
-    for i, seed in enumerate(seeds):
-        for arm in arms if i == 0 else [a for a in arms if a in seed_arms]:
-            results["runs"].setdefault(str(seed), {})[arm] = _train_arm(arm, seed, common, work, args)
+    tasks = [(arm, seed) for i, seed in enumerate(seeds) for arm in (arms if i == 0 else [a for a in arms if a in seed_arms])]
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:  # each task is a training subprocess
+        futures = {task: pool.submit(_train_arm, task[0], task[1], common, work, args) for task in tasks}
+        for (arm, seed), future in futures.items():
+            results["runs"].setdefault(str(seed), {})[arm] = future.result()
+    for seed in seeds:
         labels_file = work / "labels" / f"single_positive_seed{seed}.json"
         if labels_file.is_file():
             record = json.loads(labels_file.read_text(encoding="utf-8"))
@@ -179,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
             "excluded_ap": first["excluded_ap"],
             "excluded_auroc": first["excluded_auroc"],
         }
+        pseudo = {k: [r["val_curves"][k][-1] for r in runs.values() if r["val_curves"].get(k)] for k in PSEUDO_KEYS}
+        if all(pseudo.values()):  # arms with pseudo labels: their last epoch, over seeds
+            results["arms"][arm]["pseudo_labels_last_epoch"] = {k: _stats(v) for k, v in pseudo.items()}
     done = results["arms"]
     if {"an", "mpc"} <= set(done):
         common_seeds = [str(s) for s in done["an"]["seeds"] if s in done["mpc"]["seeds"]]
@@ -210,7 +231,7 @@ def _pct(stat: dict | None) -> str:
 def _write_table(results: dict, docs: Path, command: str) -> None:
     proto = results["protocol"]
     rows = [
-        f"Reproduce: `{command}` ({proto['threads']} OMP thread per run, seeds {proto['seeds']} for {proto['seed_arms']} and "
+        f"Reproduce: `{command}` ({proto['threads']} OMP thread per run, {proto.get('jobs', 1)} runs at once, seeds {proto['seeds']} for {proto['seed_arms']} and "
         f"the first seed for the other arms, split seed {proto['split_seed']}, {proto['max_epochs']} epochs, batch "
         f"{proto['batch_size']}, {proto['image_size']} px). Numbers of the last epoch on the validation images with "
         "full labels (the findings); no checkpoint selection. ± is the standard deviation over seeds (each seed: "
@@ -235,6 +256,19 @@ def _write_table(results: dict, docs: Path, command: str) -> None:
             f"| {arm['label']} | {len(arm['seeds'])} | {_pct(arm['map'])} | {_pct(arm['auroc'])} | "
             f"{_pct(arm['map_mean_last3'])} | {_pct(arm['auroc_mean_last3'])} | {arm['seconds_per_epoch']['mean']:.1f} |"
         )
+    pseudo_arms = [a for a in results["arms"].values() if "pseudo_labels_last_epoch" in a]
+    if pseudo_arms:
+        rows += [
+            "",
+            "Pseudo labels in the last training epoch (the full labels are used only to score them): share of the "
+            "unobserved labels made pseudo positive, their precision, and the share of hidden true positives recovered.",
+            "",
+            "| arm | pseudo positives % of unobserved | precision % | hidden positives recovered % |",
+            "|---|---|---|---|",
+        ]
+        for arm in pseudo_arms:
+            q = arm["pseudo_labels_last_epoch"]
+            rows.append(f"| {arm['label']} | {_pct(q['pseudo_pos_rate'])} | {_pct(q['pseudo_pos_precision'])} | {_pct(q['hidden_pos_recall'])} |")
     first = next(iter(results["arms"].values()), None)
     if first is not None and (first["excluded_ap"] or first["excluded_auroc"]):
         rows += ["", f"Excluded (no positive in the validation images): AP {first['excluded_ap']}, AUROC {first['excluded_auroc']}."]

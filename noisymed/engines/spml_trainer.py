@@ -59,7 +59,10 @@ class SinglePositiveTrainer(SupervisedTrainer):
     - ``r(t) = sigmoid_rampup(epochs done, rampup_epochs)``.
 
     A term with weight 0 is not computed (its stream is not run); with all three at 0 this is plain SPML
-    training. ``loss_function.set_epoch(epoch)`` (0-based) is called at each epoch start where it exists
+    training. With pseudo labels on, each epoch's ``engine.state.metrics`` get ``pseudo_pos_rate`` (the share
+    of unobserved labels made pseudo positive) and, where the batch has ``truth_key``, ``pseudo_pos_precision``
+    (the share of those that are true positives) and ``hidden_pos_recall`` (the share of the hidden true
+    positives recovered), so that logs show whether IPC recovers anything. ``loss_function.set_epoch(epoch)`` (0-based) is called at each epoch start where it exists
     (LL-R/LL-Ct), and ``index`` is passed where the loss has ``requires_index`` (ROLE). The engine output
     holds ``image``, ``label``, ``pred`` (weak-view logits), ``loss`` and :data:`SPML_LOSS_KEYS`; MONAI's
     ``IterationEvents`` fire as in ``SupervisedTrainer``.
@@ -84,6 +87,8 @@ class SinglePositiveTrainer(SupervisedTrainer):
         pseudo_positives_in_base: add confident pseudo positives to the base loss's positives.
         exclusive_class: column of a class exclusive with all others ("No Finding"), used by the pseudo
             labels (see :func:`noisymed.losses.make_pseudo_labels`); None for none.
+        truth_key: batch key of the full labels where they are known (simulated single positives). They are
+            never used for training, only to report how good the pseudo labels are (see below); None to skip.
         train_handlers: MONAI/ignite handlers.
         kwargs: anything else ``SupervisedTrainer`` takes.
 
@@ -110,6 +115,7 @@ class SinglePositiveTrainer(SupervisedTrainer):
         rampup_epochs: float = 0.0,
         pseudo_positives_in_base: bool = True,
         exclusive_class: int | None = None,
+        truth_key: str | None = "full_label",
         train_handlers: Sequence | None = None,
         **kwargs: Any,
     ):
@@ -133,11 +139,26 @@ class SinglePositiveTrainer(SupervisedTrainer):
         self.weights = {"ipc": float(ipc_weight), "fpc": float(fpc_weight), "btc": float(btc_weight)}
         self.tau_pos, self.tau_neg = float(tau_pos), float(tau_neg)
         self.rampup_epochs = float(rampup_epochs)
-        self.pseudo_positives_in_base = bool(pseudo_positives_in_base)
+        if not isinstance(pseudo_positives_in_base, bool):  # "false" from a command line would read as True
+            raise TypeError(f"pseudo_positives_in_base must be a bool, got {pseudo_positives_in_base!r}.")
+        self.pseudo_positives_in_base = pseudo_positives_in_base
         self.exclusive_class = exclusive_class
         self.consistency = PseudoLabelConsistencyLoss()
+        self.truth_key = truth_key
+        self._counts = torch.zeros(4, dtype=torch.long)  # unobserved, pseudo positive, true pseudo positive, hidden
+        self.add_event_handler(Events.EPOCH_STARTED, lambda e: self._counts.zero_())
+        self.add_event_handler(Events.EPOCH_COMPLETED, self._pseudo_label_metrics)
         if callable(getattr(loss_function, "set_epoch", None)):
             self.add_event_handler(Events.EPOCH_STARTED, lambda e: loss_function.set_epoch(e.state.epoch - 1))
+
+    def _pseudo_label_metrics(self, engine: SinglePositiveTrainer) -> None:
+        unobserved, pseudo, true_pseudo, hidden = (int(v) for v in self._counts)
+        if not any(w > 0 for w in self.weights.values()) or unobserved == 0:
+            return
+        engine.state.metrics["pseudo_pos_rate"] = pseudo / unobserved
+        if hidden or true_pseudo:
+            engine.state.metrics["pseudo_pos_precision"] = true_pseudo / pseudo if pseudo else 0.0
+            engine.state.metrics["hidden_pos_recall"] = true_pseudo / hidden if hidden else 0.0
 
     def _get(self, batchdata: dict, key: str) -> torch.Tensor:
         if key not in batchdata:
@@ -172,7 +193,14 @@ class SinglePositiveTrainer(SupervisedTrainer):
         if any(use.values()):
             targets, mask = make_pseudo_labels(logits, y, self.tau_pos, self.tau_neg, self.exclusive_class)
             unobserved = y < 0.5
-            pseudo_rate = float((targets.bool() & unobserved).sum()) / max(1, int(unobserved.sum()))
+            made = targets.bool() & unobserved
+            pseudo_rate = float(made.sum()) / max(1, int(unobserved.sum()))
+            self._counts[0] += int(unobserved.sum())
+            self._counts[1] += int(made.sum())
+            if self.truth_key is not None and self.truth_key in batchdata:
+                truth = self._get(batchdata, self.truth_key) > 0.5
+                self._counts[2] += int((made & truth).sum())
+                self._counts[3] += int((unobserved & truth).sum())
             if self.pseudo_positives_in_base:
                 base_targets = torch.maximum(y, targets)
             epoch_length = engine.state.epoch_length or 1

@@ -97,3 +97,71 @@ def test_validation(net):
         SinglePositiveTrainer("cpu", 1, _batches(1), net, torch.optim.SGD(net.parameters(), lr=0.0), AssumeNegativeLoss(), ipc_weight=-1)
     with pytest.raises(ValueError, match="tau_neg <= tau_pos"):
         SinglePositiveTrainer("cpu", 1, _batches(1), net, torch.optim.SGD(net.parameters(), lr=0.0), AssumeNegativeLoss(), tau_pos=0.2, tau_neg=0.5)
+
+
+class _FixedLogits(torch.nn.Module):
+    """forward_train gives fixed logits for every stream (a parameter keeps the optimizer happy)."""
+
+    def __init__(self, logits: torch.Tensor):
+        super().__init__()
+        self.logits = logits
+        self.w = torch.nn.Parameter(torch.zeros(()))
+
+    def forward_train(self, x, x_strong=None, fp=True, btc=True):
+        z = self.logits + self.w
+        out = {"logits": z}
+        if x_strong is not None:
+            out["logits_strong"] = z
+        if fp:
+            out["logits_fp"] = z
+        if btc:
+            out["logits_btc"] = z
+        return out
+
+
+def test_pseudo_label_quality_metrics_by_hand():
+    # observed positives (0,0) and (1,1); true positives add (0,1) and (1,2): 4 unobserved entries, 2 hidden.
+    # sigmoid(2) = 0.88 > tau_pos makes (0,1) a pseudo positive (a true one); (1,2) at sigmoid(-5) stays negative.
+    batch = {
+        "image": torch.zeros(2, 1, 32, 32),
+        "image_strong": torch.zeros(2, 1, 32, 32),
+        "label": torch.tensor([[1.0, 0, 0], [0, 1, 0]]),
+        "full_label": torch.tensor([[1.0, 1, 0], [0, 1, 1]]),
+    }
+    net = _FixedLogits(torch.tensor([[5.0, 2.0, -5.0], [-5.0, 5.0, -5.0]]))
+    trainer = SinglePositiveTrainer(
+        device="cpu", max_epochs=1, train_data_loader=[batch, batch], network=net,
+        optimizer=torch.optim.SGD(net.parameters(), lr=0.0), loss_function=AssumeNegativeLoss(),
+        ipc_weight=1.0, tau_pos=0.7, tau_neg=0.05, decollate=False,
+    )  # fmt: skip
+    trainer.run()
+    m = trainer.state.metrics
+    assert m["pseudo_pos_rate"] == pytest.approx(0.25)  # 2 of 8 unobserved entries over the two iterations
+    assert m["pseudo_pos_precision"] == pytest.approx(1.0)
+    assert m["hidden_pos_recall"] == pytest.approx(0.5)
+    assert trainer.state.output["pseudo_pos_rate"] == pytest.approx(0.25)
+
+
+def test_no_pseudo_label_metrics_without_pseudo_labels_or_truth(net):
+    plain = SinglePositiveTrainer(
+        device="cpu", max_epochs=1, train_data_loader=_batches(1), network=net,
+        optimizer=torch.optim.SGD(net.parameters(), lr=0.0), loss_function=AssumeNegativeLoss(), decollate=False,
+    )  # fmt: skip
+    plain.run()
+    assert "pseudo_pos_rate" not in plain.state.metrics
+    blind = SinglePositiveTrainer(
+        device="cpu", max_epochs=1, train_data_loader=_batches(1), network=net,
+        optimizer=torch.optim.SGD(net.parameters(), lr=0.0), loss_function=AssumeNegativeLoss(),
+        ipc_weight=1.0, truth_key=None, decollate=False,
+    )  # fmt: skip
+    blind.run()
+    assert "pseudo_pos_rate" in blind.state.metrics and "pseudo_pos_precision" not in blind.state.metrics
+
+
+def test_pseudo_positives_in_base_must_be_a_bool(net):
+    with pytest.raises(TypeError, match="must be a bool"):
+        SinglePositiveTrainer(
+            device="cpu", max_epochs=1, train_data_loader=_batches(1), network=net,
+            optimizer=torch.optim.SGD(net.parameters(), lr=0.0), loss_function=AssumeNegativeLoss(),
+            pseudo_positives_in_base="false",
+        )  # fmt: skip

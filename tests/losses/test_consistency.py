@@ -47,3 +47,4 @@ def test_masked_bce_over_all_entries():
     assert PseudoLabelConsistencyLoss()(z, targets, torch.zeros(2, 2)).item() == 0.0
     with pytest.raises(ValueError, match="shapes differ"):
         PseudoLabelConsistencyLoss()(z, targets[:1], mask)
+

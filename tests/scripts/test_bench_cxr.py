@@ -26,6 +26,10 @@ def test_log_parsing(bench):
         "2026-01-01 - INFO - Epoch[2] Metrics -- val_auroc: 0.6500 val_map: 0.1200 \n"
     )
     assert bench._curves(log) == {"map": [0.1, 0.12], "auroc": [0.6, 0.65]}
+    trainer_line = "x - INFO - Epoch[1] Metrics -- hidden_pos_recall: 0.2500 pseudo_pos_precision: 0.5000 pseudo_pos_rate: 0.0100 \n"
+    curves = bench._curves(trainer_line + log)
+    assert curves["pseudo_pos_rate"] == [0.01] and curves["pseudo_pos_precision"] == [0.5]
+    assert curves["hidden_pos_recall"] == [0.25] and curves["map"] == [0.1, 0.12]
     assert bench.engine_epoch_seconds(log, "SinglePositiveTrainer") == pytest.approx([62.5])
 
 
@@ -47,7 +51,10 @@ def test_table_between_markers(bench, tmp_path):
         "arms": {
             "full": {**arm, "label": "full", "seeds": [0], "map": stat(0.20), "auroc": stat(0.70)},
             "an": {**arm, "label": "AN", "seeds": [0, 1], "map": stat(0.10, 0.01), "auroc": stat(0.60, 0.02)},
-            "mpc": {**arm, "label": "MPC", "seeds": [0, 1], "map": stat(0.15, 0.02), "auroc": stat(0.62, 0.01)},
+            "mpc": {
+                **arm, "label": "MPC", "seeds": [0, 1], "map": stat(0.15, 0.02), "auroc": stat(0.62, 0.01),
+                "pseudo_labels_last_epoch": {"pseudo_pos_rate": stat(0.0), "pseudo_pos_precision": stat(0.5, 0.1), "hidden_pos_recall": stat(0.25)},
+            },  # fmt: skip
         },
         "mpc_minus_an": {"map": stat(0.05, 0.01, [0.04, 0.06]), "auroc": stat(0.02, 0.01), "seeds": [0, 1]},
         "gap_closed": {"map": 0.5, "auroc": 0.2},
@@ -62,6 +69,7 @@ def test_table_between_markers(bench, tmp_path):
     assert "**201 hidden**" in text and "Excluded (no positive in the validation images): AP ['Hernia']" in text
     assert "MPC − AN (seeds [0, 1]): 5.00 ± 1.00 mAP points (per seed +4.00, +6.00), 2.00 ± 1.00 AUROC points" in text
     assert "gap closed (means over those seeds): 50 % (mAP), 20 % (AUROC)." in text
+    assert "| MPC | 0.00 | 50.00 ± 10.00 | 25.00 |" in text and "| AN | 0.00" not in text
 
 
 def test_unknown_arm_is_refused(bench, tmp_path):
