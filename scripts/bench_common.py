@@ -23,6 +23,12 @@ def bundle_command(config_files: Sequence[str], overrides: Mapping[str, object])
     return [sys.executable, "-m", "monai.bundle", "run", "--config_file", configs, "--logging_file", "configs/logging.conf", *flags]
 
 
+def thread_env(threads: int) -> dict[str, str]:
+    """Environment limiting a training process to ``threads`` OpenMP/MKL threads (two busy torch processes with
+    more threads than cores run 10-20x slower)."""
+    return {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+
+
 def run_logged(cmd: list[str], log: Path, cwd: Path, env: Mapping[str, str] | None = None) -> tuple[float, float]:
     """Run ``cmd`` in ``cwd`` with stdout and stderr in ``log``; return (wall seconds, peak RSS in GiB).
 

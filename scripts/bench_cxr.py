@@ -32,7 +32,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench_common import engine_epoch_seconds, replace_block, run_logged
+from bench_common import engine_epoch_seconds, replace_block, run_logged, thread_env
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLE = REPO / "bundles" / "cxr_single_positive"
@@ -54,7 +54,7 @@ ARMS = {
 def _env(threads: int) -> dict[str, str]:
     """Thread limits for a training process, and this checkout first on its import path."""
     path = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    return {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "PYTHONPATH": path}
+    return {**thread_env(threads), "PYTHONPATH": path}
 
 
 CURVES = {"map": "val_map", "auroc": "val_auroc", "pseudo_pos_rate": "pseudo_pos_rate",

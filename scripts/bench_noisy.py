@@ -31,7 +31,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench_common import bundle_command, engine_epoch_seconds, replace_block, run_logged
+from bench_common import bundle_command, engine_epoch_seconds, replace_block, run_logged, thread_env
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLE = REPO / "bundles" / "noisy_label_classification"
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted({*args.arms.split(","), *args.arms3d.split(",")} - set(ARMS) - {""})
     if unknown:
         p.error(f"unknown arm(s) {unknown}; known: {list(ARMS)}")
-    env = {"OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
+    env = thread_env(args.threads)
     limit = {"max_train": args.max_train} if args.max_train else {}
     results: dict = {
         "protocol": {

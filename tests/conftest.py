@@ -29,6 +29,29 @@ def exception_messages(exc: BaseException | None) -> str:
     return "\n".join(out)
 
 
+def parse_error(parser, key: str) -> str:
+    """The messages of the exception chain that parsing config item ``key`` raises (fails when it raises none)."""
+    with pytest.raises(Exception) as err:
+        parser.get_parsed_content(key)
+    return exception_messages(err.value)
+
+
+def check_model_zoo_layout(bundle: Path, *extra_configs: str) -> dict:
+    """The model-zoo files of ``bundle`` exist and its metadata names the current schema, input ``image`` and
+    output ``pred``; return the metadata."""
+    import json
+
+    configs = bundle / "configs"
+    for name in ("metadata.json", "train.json", *extra_configs, "evaluate.json", "inference.json", "multi_gpu_train.json", "logging.conf"):
+        assert (configs / name).is_file(), name
+    assert (bundle / "docs" / "README.md").is_file() and (bundle / "LICENSE").is_file()
+    meta = json.loads((configs / "metadata.json").read_text())
+    assert "schema" in meta and meta["schema"].endswith("meta_schema_20240725.json")
+    assert list(meta["network_data_format"]["inputs"]) == ["image"]
+    assert list(meta["network_data_format"]["outputs"]) == ["pred"]
+    return meta
+
+
 def check_torchscript_export(configs: Path, net, x, tmp_path: Path, **overrides) -> None:
     """``ckpt_export`` of ``net``'s state dict through a bundle's inference config gives the same output as ``net``."""
     import torch

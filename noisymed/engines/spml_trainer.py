@@ -194,9 +194,10 @@ class SinglePositiveTrainer(SupervisedTrainer):
             targets, mask = make_pseudo_labels(logits, y, self.tau_pos, self.tau_neg, self.exclusive_class)
             unobserved = y < 0.5
             made = targets.bool() & unobserved
-            pseudo_rate = float(made.sum()) / max(1, int(unobserved.sum()))
-            self._counts[0] += int(unobserved.sum())
-            self._counts[1] += int(made.sum())
+            n_unobserved, n_made = int(unobserved.sum()), int(made.sum())
+            pseudo_rate = n_made / max(1, n_unobserved)
+            self._counts[0] += n_unobserved
+            self._counts[1] += n_made
             if self.truth_key is not None and self.truth_key in batchdata:
                 truth = self._get(batchdata, self.truth_key) > 0.5
                 self._counts[2] += int((made & truth).sum())

@@ -17,7 +17,7 @@ from PIL import Image
 
 from noisymed.data import ensure_cxr_demo, write_dicom_image
 from noisymed.networks import SinglePositiveClassifier
-from tests.conftest import check_torchscript_export, run_multi_gpu_bundle
+from tests.conftest import check_model_zoo_layout, check_torchscript_export, run_multi_gpu_bundle
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "cxr_single_positive"
 CONFIGS = BUNDLE / "configs"
@@ -35,13 +35,7 @@ def one_thread():
 
 
 def test_model_zoo_layout():
-    for name in ("metadata.json", "train.json", "evaluate.json", "inference.json", "multi_gpu_train.json", "logging.conf"):
-        assert (CONFIGS / name).is_file(), name
-    assert (BUNDLE / "docs" / "README.md").is_file() and (BUNDLE / "LICENSE").is_file()
-    meta = json.loads((CONFIGS / "metadata.json").read_text())
-    assert meta["schema"].endswith("meta_schema_20240725.json")
-    assert list(meta["network_data_format"]["inputs"]) == ["image"]
-    assert list(meta["network_data_format"]["outputs"]) == ["pred"]
+    meta = check_model_zoo_layout(BUNDLE)
     assert len(meta["network_data_format"]["outputs"]["pred"]["channel_def"]) == 15
 
 

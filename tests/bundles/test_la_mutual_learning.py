@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from monai.bundle import run as bundle_run
 
 from noisymed.data import ensure_la_demo, export_demo_inputs, write_dicom_series
 from noisymed.networks import TwoDecoderVNet
-from tests.conftest import check_torchscript_export, exception_messages, run_multi_gpu_bundle
+from tests.conftest import check_model_zoo_layout, check_torchscript_export, exception_messages, parse_error, run_multi_gpu_bundle
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "la_mutual_learning"
 CONFIGS = BUNDLE / "configs"
@@ -23,13 +22,7 @@ TINY = {"features": 4, "patch_size": [16, 16, 16], "num_workers": 0, "sw_overlap
 
 
 def test_model_zoo_layout():
-    for name in ("metadata.json", "train.json", "evaluate.json", "inference.json", "multi_gpu_train.json", "logging.conf"):
-        assert (CONFIGS / name).is_file(), name
-    assert (BUNDLE / "docs" / "README.md").is_file() and (BUNDLE / "LICENSE").is_file()
-    meta = json.loads((CONFIGS / "metadata.json").read_text())
-    assert "schema" in meta and meta["schema"].endswith("meta_schema_20240725.json")
-    assert list(meta["network_data_format"]["inputs"]) == ["image"]
-    assert list(meta["network_data_format"]["outputs"]) == ["pred"]
+    check_model_zoo_layout(BUNDLE)
 
 
 @pytest.mark.skipif(not SCHEMA.is_file(), reason=f"MONAI schema copy not found at {SCHEMA} (ships in ../shared)")
@@ -133,13 +126,9 @@ def test_bad_inputs_stop_with_a_named_error(tmp_path, demo_root):
     parser = ConfigParser()
     parser.read_config(str(CONFIGS / "train.json"))
     parser.update({"bundle_root": str(tmp_path), "dataset_dir": str(tmp_path / "missing")})
-    with pytest.raises(Exception) as err:
-        parser.get_parsed_content("split")
-    assert f"{tmp_path / 'missing'}: dataset folder not found" in exception_messages(err.value)
+    assert f"{tmp_path / 'missing'}: dataset folder not found" in parse_error(parser, "split")
     parser.update({"dataset_dir": str(demo_root), "num_labeled": 40})
-    with pytest.raises(Exception) as err:
-        parser.get_parsed_content("split")
-    assert "fewer than num_labeled=40" in exception_messages(err.value)
+    assert "fewer than num_labeled=40" in parse_error(parser, "split")
 
     mixed = tmp_path / "mixed"
     vol = np.zeros((8, 8, 3), np.int16)
@@ -155,9 +144,7 @@ def test_bad_inputs_stop_with_a_named_error(tmp_path, demo_root):
     message = exception_messages(err.value)
     assert "1.2.3.1" in message and "1.2.3.2" in message and str(mixed) in message
     inf.update({"input": str(tmp_path / "nothing.nii.gz")})
-    with pytest.raises(Exception) as err:
-        inf.get_parsed_content("datalist")
-    assert "nothing.nii.gz: input not found" in exception_messages(err.value)
+    assert "nothing.nii.gz: input not found" in parse_error(inf, "datalist")
 
 
 def test_multi_gpu_config_under_torchrun_gloo(tmp_path, demo_root):

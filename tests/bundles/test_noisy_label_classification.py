@@ -17,7 +17,7 @@ from PIL import Image
 
 from noisymed.data import write_dicom_image
 from noisymed.networks import FeatureClassifier
-from tests.conftest import check_torchscript_export, exception_messages, run_multi_gpu_bundle
+from tests.conftest import check_model_zoo_layout, check_torchscript_export, parse_error, run_multi_gpu_bundle
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "noisy_label_classification"
 CONFIGS = BUNDLE / "configs"
@@ -27,13 +27,7 @@ LOGGING = str(CONFIGS / "logging.conf")
 
 
 def test_model_zoo_layout():
-    for name in ("metadata.json", "train.json", "pretrain.json", "evaluate.json", "inference.json", "multi_gpu_train.json", "logging.conf"):
-        assert (CONFIGS / name).is_file(), name
-    assert (BUNDLE / "docs" / "README.md").is_file() and (BUNDLE / "LICENSE").is_file()
-    meta = json.loads((CONFIGS / "metadata.json").read_text())
-    assert meta["schema"].endswith("meta_schema_20240725.json")
-    assert list(meta["network_data_format"]["inputs"]) == ["image"]
-    assert list(meta["network_data_format"]["outputs"]) == ["pred"]
+    check_model_zoo_layout(BUNDLE, "pretrain.json")
 
 
 @pytest.mark.skipif(not SCHEMA.is_file(), reason=f"MONAI schema copy not found at {SCHEMA} (ships in ../shared)")
@@ -120,23 +114,16 @@ def test_bad_inputs_stop_with_a_named_error(tmp_path, toy):
     parser = ConfigParser()
     parser.read_config(str(CONFIGS / "train.json"))
     parser.update({"bundle_root": str(tmp_path), "dataset": str(tmp_path / "missing.npz")})
-    with pytest.raises(Exception) as err:
-        parser.get_parsed_content("split")
-    assert "missing.npz: dataset not found" in exception_messages(err.value)
+    assert "missing.npz: dataset not found" in parse_error(parser, "split")
     parser.update({"dataset": str(toy), "noise_rate": 1.0})
-    with pytest.raises(Exception) as err:
-        parser.get_parsed_content("train_files")
-    assert "rate" in exception_messages(err.value) and "[0, 1)" in exception_messages(err.value)
+    message = parse_error(parser, "train_files")
+    assert "rate" in message and "[0, 1)" in message
     parser.update({"noise_rate": 0.2, "method": "dividemix"})
-    with pytest.raises(Exception) as err:
-        parser.get_parsed_content("train#trainer")
-    assert "method must be one of" in exception_messages(err.value)
+    assert "method must be one of" in parse_error(parser, "train#trainer")
     inf = ConfigParser()
     inf.read_config(str(CONFIGS / "inference.json"))
     inf.update({"bundle_root": str(tmp_path), "input": str(tmp_path / "nothing.png")})
-    with pytest.raises(Exception) as err:
-        inf.get_parsed_content("datalist")
-    assert "nothing.png: input not found" in exception_messages(err.value)
+    assert "nothing.png: input not found" in parse_error(inf, "datalist")
 
 
 def test_multi_gpu_config_under_torchrun_gloo(tmp_path, toy):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
-from bench_common import bundle_command, engine_epoch_seconds, replace_block  # noqa: E402
+from bench_common import bundle_command, engine_epoch_seconds, replace_block, thread_env  # noqa: E402
 
 LOG = """2026-11-23 07:26:33 - ignite.engine.engine.MixupAttentionTrainer - INFO - Epoch[1] Complete. Time taken: 00:00:25.635
 2026-11-23 07:26:36 - ignite.engine.engine.SupervisedEvaluator - INFO - Epoch[1] Complete. Time taken: 00:00:02.614
@@ -33,3 +33,7 @@ def test_bundle_command():
     assert cmd[1:4] == ["-m", "monai.bundle", "run"]
     assert cmd[cmd.index("--config_file") + 1] == "['configs/train.json','configs/pretrain.json']"
     assert cmd[-4:] == ["--epochs", "2", "--dataset", "/d.npz"]
+
+
+def test_thread_env():
+    assert thread_env(1) == {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
