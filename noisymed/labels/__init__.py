@@ -21,7 +21,7 @@ from .single_positive import (
     load_or_simulate_single_positive,
     simulate_single_positive,
 )
-from .splits import grouped_split
+from .splits import grouped_kfold_split, grouped_split
 
 __all__ = [
     "NOISE_TYPES",
@@ -39,5 +39,6 @@ __all__ = [
     "simulate_single_positive",
     "apply_single_positive",
     "load_or_simulate_single_positive",
+    "grouped_kfold_split",
     "grouped_split",
 ]

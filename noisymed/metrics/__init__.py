@@ -8,6 +8,7 @@ from noisymed.metrics.multilabel import (
     average_precision,
     multilabel_scores,
     roc_auc,
+    save_multilabel_predictions,
     save_multilabel_report,
 )
 from noisymed.metrics.segmentation import METRIC_NAMES, SegmentationSurfaceMetric
@@ -36,5 +37,6 @@ __all__ = [
     "average_precision",
     "multilabel_scores",
     "roc_auc",
+    "save_multilabel_predictions",
     "save_multilabel_report",
 ]

@@ -8,6 +8,7 @@ all can be scored a ``ValueError`` is raised.
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +19,7 @@ import torch
 from monai.metrics import CumulativeIterationMetric
 from scipy.stats import rankdata
 
-__all__ = ["average_precision", "roc_auc", "multilabel_scores", "MultiLabelMetric", "MULTILABEL_METRICS", "save_multilabel_report"]
+__all__ = ["average_precision", "roc_auc", "multilabel_scores", "MultiLabelMetric", "MULTILABEL_METRICS", "save_multilabel_report", "save_multilabel_predictions"]
 
 MULTILABEL_METRICS = ("map", "auroc")
 
@@ -84,9 +85,9 @@ def multilabel_scores(scores: Any, targets: Any, class_names: Sequence[str] | No
         class_names: ``C`` names; default ``"0"``, ``"1"``...
 
     Returns:
-        ``{"map", "auroc", "per_class_ap", "per_class_auroc", "excluded_ap", "excluded_auroc", "num_samples"}``:
-        per-class dicts map each name to a float or None; the excluded lists name the classes left out
-        (see the module docstring).
+        ``{"map", "auroc", "per_class_ap", "per_class_auroc", "excluded_ap", "excluded_auroc", "num_samples",
+        "positives"}``: per-class dicts map each name to a float or None; the excluded lists name the classes
+        left out (see the module docstring); ``positives`` counts each class's positive samples.
 
     Raises:
         ValueError: for mismatched shapes or names, or when no class has a positive (nothing to score).
@@ -112,6 +113,7 @@ def multilabel_scores(scores: Any, targets: Any, class_names: Sequence[str] | No
         "excluded_ap": [n for n, v in ap.items() if v is None],
         "excluded_auroc": [n for n, v in auc.items() if v is None],
         "num_samples": int(s.shape[0]),
+        "positives": {n: int((t[:, c] > 0.5).sum()) for c, n in enumerate(names)},
     }
 
 
@@ -121,7 +123,8 @@ class MultiLabelMetric(CumulativeIterationMetric):
 
     Only the first ``len(class_names)`` columns of ``y_pred`` and ``y`` are scored, so a network with an
     extra last "No Finding" output is evaluated on the findings. ``self.details`` holds the full
-    :func:`multilabel_scores` result of the last :meth:`aggregate`.
+    :func:`multilabel_scores` result of the last :meth:`aggregate`, ``self.scores`` and ``self.targets`` the
+    ``(N, C)`` arrays it scored, in the order seen.
 
     Args:
         metric: ``"map"`` or ``"auroc"``.
@@ -140,6 +143,8 @@ class MultiLabelMetric(CumulativeIterationMetric):
         self.metric = metric
         self.class_names = list(class_names)
         self.details: dict = {}
+        self.scores: np.ndarray | None = None
+        self.targets: np.ndarray | None = None
 
     def _compute_tensor(self, y_pred: torch.Tensor, y: torch.Tensor | None = None, **kwargs: Any) -> torch.Tensor:
         if y is None:
@@ -162,7 +167,8 @@ class MultiLabelMetric(CumulativeIterationMetric):
             raise ValueError("MultiLabelMetric has seen no data.")
         data = torch.as_tensor(data).reshape(-1, 2 * len(self.class_names))
         c = len(self.class_names)
-        self.details = multilabel_scores(data[:, :c], data[:, c:], self.class_names)
+        self.scores, self.targets = data[:, :c].cpu().numpy(), data[:, c:].cpu().numpy()
+        self.details = multilabel_scores(self.scores, self.targets, self.class_names)
         value = self.details[self.metric]
         if value is None:
             raise ValueError(f"no class has both positives and negatives: {self.metric} is undefined.")
@@ -187,4 +193,38 @@ def save_multilabel_report(path: str | Path, details: dict) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(details, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def save_multilabel_predictions(path: str | Path, metric: MultiLabelMetric, ids: Sequence[str] | None = None) -> Path:
+    """Write the per-sample scores and targets of a :class:`MultiLabelMetric`'s last evaluation as CSV.
+
+    One row per sample in the order the evaluator saw them: ``id``, then ``score:<class>`` and
+    ``label:<class>`` for every scored class. Pooling such files over cross-validation folds scores every
+    image once (out-of-fold predictions).
+
+    Args:
+        path: the CSV file (its folder is created).
+        metric: a metric after :meth:`MultiLabelMetric.aggregate`.
+        ids: one id per sample (e.g. the image paths of an unshuffled validation list); default the row index.
+
+    Returns:
+        The path.
+
+    Raises:
+        ValueError: when the metric has not aggregated anything, or ``ids`` has another length.
+    """
+    if metric.scores is None or metric.targets is None:
+        raise ValueError("no predictions to save: run the evaluation first.")
+    n = metric.scores.shape[0]
+    ids = [str(i) for i in range(n)] if ids is None else [str(i) for i in ids]
+    if len(ids) != n:
+        raise ValueError(f"{len(ids)} ids for {n} evaluated samples.")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id"] + [f"score:{c}" for c in metric.class_names] + [f"label:{c}" for c in metric.class_names])
+        for i in range(n):
+            writer.writerow([ids[i]] + [f"{v:.6g}" for v in metric.scores[i]] + [f"{v:g}" for v in metric.targets[i]])
     return path

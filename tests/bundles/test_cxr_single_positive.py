@@ -88,6 +88,11 @@ def test_train_resume_evaluate_and_infer_png_and_dicom(tmp_path, demo_root):
     report = json.loads((tmp_path / "eval" / "per_class.json").read_text())
     assert report["map"] == pytest.approx(float(summary["val_map"]), abs=1e-4)
     assert "Hernia" in report["excluded_ap"]  # the demo has no Hernia: excluded and listed, not NaN
+    rows = list(csv.reader((tmp_path / "eval" / "predictions.csv").open()))
+    assert len(rows) == 1 + 6 and rows[0][0] == "id" and rows[0][1] == "score:Atelectasis" and len(rows[0]) == 1 + 2 * 14
+    assert all(Path(r[0]).name.endswith(".png") for r in rows[1:])
+    labels_in_csv = np.asarray([r[15:] for r in rows[1:]], float)
+    assert labels_in_csv.sum(axis=0)[0] == report["positives"]["Atelectasis"]
 
     png = demo_root / "images" / "00000000_001.png"
     pixels = np.asarray(Image.open(png)).astype(np.uint16)
@@ -111,6 +116,23 @@ def test_methods_from_overrides(tmp_path, demo_root, method):
     parser.update({**TINY, "bundle_root": str(tmp_path), "dataset_dir": str(demo_root), "method": method, "seed": 3})
     assert parser.get_parsed_content("label_key") == ("full_label" if method == "full" else "label")
     assert (tmp_path / "labels" / "single_positive_seed3.json").is_file() and (tmp_path / "models" / "model.pt").is_file()
+
+
+def test_cross_validation_fold_overrides(tmp_path, demo_root):
+    from noisymed.labels import grouped_kfold_split
+
+    val_ids = []
+    for fold in range(3):
+        parser = ConfigParser()
+        parser.read_config(str(CONFIGS / "train.json"))
+        parser.update({**TINY, "bundle_root": str(tmp_path), "dataset_dir": str(demo_root), "num_folds": 3, "fold": fold})
+        split = parser.get_parsed_content("split")
+        assert split == grouped_kfold_split(parser.get_parsed_content("datalist"), 3, fold, seed=0)
+        assert parser.get_parsed_content("labels_file").endswith(f"labels/single_positive_seed0_fold{fold}of3.json")
+        assert len(parser.get_parsed_content("train_data")) == len(split["train"])  # each fold draws its own file
+        val_ids += [item["image"] for item in split["val"]]
+    assert sorted(val_ids) == sorted(item["image"] for item in parser.get_parsed_content("datalist"))
+    assert len(list((tmp_path / "labels").glob("single_positive_seed0_fold*of3.json"))) == 3
 
 
 def test_multi_gpu_config_under_torchrun_gloo(tmp_path, demo_root):

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
 import torch
 
-from noisymed.metrics import MultiLabelMetric, average_precision, multilabel_scores, roc_auc, save_multilabel_report
+from noisymed.metrics import (
+    MultiLabelMetric,
+    average_precision,
+    multilabel_scores,
+    roc_auc,
+    save_multilabel_predictions,
+    save_multilabel_report,
+)
 
 
 def test_average_precision_by_hand():
@@ -32,6 +40,7 @@ def test_classes_without_positives_or_negatives_are_excluded_and_listed():
     assert out["per_class_ap"]["a"] == pytest.approx((1 + 2 / 3) / 2)
     assert out["map"] == pytest.approx(((1 + 2 / 3) / 2 + 1.0) / 2)
     assert out["auroc"] == pytest.approx(0.75) and out["num_samples"] == 4
+    assert out["positives"] == {"a": 2, "b": 0, "c": 4}
     with pytest.raises(ValueError, match="no class has a positive"):
         multilabel_scores(scores, torch.zeros_like(targets))
 
@@ -50,5 +59,12 @@ def test_monai_metric_scores_the_first_columns(tmp_path):
     assert auroc.aggregate() == pytest.approx((0.75 + 1 / 3) / 2)  # c: 0.9 > 0.6 only, of 3 pairs
     path = save_multilabel_report(tmp_path / "r" / "per_class.json", metric.details)
     assert json.loads(path.read_text())["per_class_ap"]["c"] == pytest.approx(ap_c)
+    with pytest.raises(ValueError, match="no predictions to save"):
+        save_multilabel_predictions(tmp_path / "p.csv", MultiLabelMetric("map", class_names=["a"]))
+    with pytest.raises(ValueError, match="3 ids for 4 evaluated samples"):
+        save_multilabel_predictions(tmp_path / "p.csv", metric, ids=["w", "x", "y"])
+    rows = list(csv.reader(save_multilabel_predictions(tmp_path / "p" / "p.csv", metric, ids="wxyz").open()))
+    assert rows[0] == ["id", "score:a", "score:c", "label:a", "label:c"]
+    assert rows[1:] == [["w", "0.9", "0.3", "1", "1"], ["x", "0.8", "0.6", "0", "0"], ["y", "0.7", "0.2", "1", "1"], ["z", "0.1", "0.9", "0", "1"]]
     with pytest.raises(ValueError, match="metric must be one of"):
         MultiLabelMetric("f1", class_names=["a"])
