@@ -4,25 +4,30 @@
     python scripts/bench_cxr.py --epochs 1 --max_iterations 2 --arms an,mpc --work_dir /tmp/x \\
         --out /tmp/x/b.json --docs /tmp/x/b.md     # a smoke run (~1-2 min)
 
-On the NIH ChestX-ray14 subset (``../shared/data/nih_cxr14_1000``, 800 images at 64 px), the bundle's
-patient-grouped split (seeded) gives the validation images, whose full labels score every arm. One
-single-positive simulation of the training images (seeded, "No Finding" as an extra observed class for
-images without findings) is written once and reused by every arm, so all methods see the same labels.
+On the NIH ChestX-ray14 subset (``../shared/data/nih_cxr14_1000``, 800 images at 64 px), a seeded
+patient-grouped 5-fold cross-validation (``--folds``; ``--folds 0``: the bundle's single hold-out split)
+gives the validation images, whose full labels score every arm: each fold trains on 640 images of four
+folds and is scored on the 160 images of the fifth, so the five folds together score every image once.
+One single-positive simulation of each fold's training images (seeded per image, so an image has the same
+observed label in every fold; "No Finding" as an extra observed class for images without findings) is
+written once and reused by every arm, so all methods see the same labels.
 Each arm runs the bundle's own ``train.json`` through ``python -m monai.bundle run`` in a subprocess with
 the same epochs, batch size, learning rate schedule and seed, then ``evaluate.json`` on the last epoch's
 checkpoint (per-class AP, excluded classes). The reported numbers are those of the **last epoch**: no
 checkpoint is selected on the validation images; the per-epoch validation curves are kept in the JSON.
-The arms in ``--seed_arms`` (full, AN, MPC) run at every seed of ``--seeds`` (each seed: another
-single-positive draw and another initialisation), the others at the first seed only, to fit ~30 minutes.
+The arms in ``--main_arms`` (full, AN, MPC) run at every fold and every seed of ``--seeds`` (each seed:
+another single-positive draw and another initialisation), the others at the first fold and seed only, to fit
+~30 minutes. Differences between arms are paired: the same fold, seed and labels.
 
 Writes ``<out>.json`` and replaces the table between the markers in the bundle's docs/README.md. Each
-run's result is cached in ``<work_dir>/seed<seed>/<arm>/result.json`` and reused when its settings are
-unchanged.
+run's result is cached in ``<work_dir>/seed<seed>[/fold<fold>]/<arm>/result.json`` and reused when its
+settings are unchanged.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import re
@@ -32,7 +37,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 from bench_common import engine_epoch_seconds, replace_block, run_logged, thread_env
+
+from noisymed.data import nih_subset_datalist
+from noisymed.metrics import multilabel_scores
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLE = REPO / "bundles" / "cxr_single_positive"
@@ -76,6 +85,20 @@ def _curves(text: str) -> dict[str, list[float]]:
     return values
 
 
+# relative training cost of an arm (strong view and three heads), to start the longest runs first
+_COST = {"mpc": 2.5, "mpc_no_elastic": 2.0, "mpc_no_fpc": 2.0, "mpc_no_btc": 2.0}
+
+
+def _paired_t(diffs: list[float]) -> float | None:
+    """The paired t statistic mean / (sd / sqrt(n)) of per-run differences (None below two runs or for sd 0)."""
+    n = len(diffs)
+    if n < 2:
+        return None
+    mean = sum(diffs) / n
+    sd = (sum((d - mean) ** 2 for d in diffs) / (n - 1)) ** 0.5
+    return mean / (sd / n**0.5) if sd > 0 else None
+
+
 def _stats(values: list[float]) -> dict:
     """Mean, sample standard deviation (None for one value) and the values."""
     n = len(values)
@@ -84,27 +107,136 @@ def _stats(values: list[float]) -> dict:
     return {"mean": mean, "sd": sd, "values": values}
 
 
-def _train_arm(arm: str, seed: int, common: dict, work: Path, args: argparse.Namespace) -> dict:
-    """Train and evaluate one arm at one seed (or reuse its cached result); return its result."""
-    run_dir = work / f"seed{seed}" / arm
+def _read_predictions(path: Path) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+    """ids, class names, ``(N, C)`` scores and targets of an evaluation's ``predictions.csv``."""
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    classes = [h.split(":", 1)[1] for h in header[1:] if h.startswith("score:")]
+    c = len(classes)
+    values = np.asarray([r[1:] for r in body], dtype=np.float64).reshape(len(body), 2 * c)
+    return [r[0] for r in body], classes, values[:, :c], values[:, c:]
+
+
+def pool_folds(paths: list[Path]) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+    """Concatenate the out-of-fold predictions of one arm's folds (each image appears once).
+
+    Raises:
+        ValueError: when the folds score other classes or an image appears twice.
+    """
+    parts = [_read_predictions(p) for p in paths]
+    classes = parts[0][1]
+    if any(part[1] != classes for part in parts):
+        raise ValueError(f"the folds in {paths} score different classes.")
+    ids = [i for part in parts for i in part[0]]
+    if len(set(ids)) != len(ids):
+        raise ValueError("an image is in the validation side of two folds: not a cross-validation.")
+    return ids, classes, np.concatenate([part[2] for part in parts]), np.concatenate([part[3] for part in parts])
+
+
+def paired_bootstrap(
+    groups: list[str], scores_a: np.ndarray, scores_b: np.ndarray, targets: np.ndarray, num: int = 1000, seed: int = 0
+) -> dict:
+    """Bootstrap over groups (patients) of the difference b − a in mAP and macro AUROC on the same images.
+
+    Each resample draws the groups with replacement (all images of a drawn patient, as often as drawn), so the
+    interval respects that a patient's images are not independent. Classes without a positive in a resample
+    are excluded from both arms alike.
+
+    Returns:
+        ``{"map": {...}, "auroc": {...}}``, each with ``diff`` (on all images), ``ci95`` (2.5 and 97.5
+        percentiles), ``share_positive`` (resamples where b beats a) and ``num``.
+    """
+    names = sorted(set(groups))
+    rows = {g: [] for g in names}
+    for i, g in enumerate(groups):
+        rows[g].append(i)
+    rng = np.random.default_rng(seed)
+    full_a, full_b = multilabel_scores(scores_a, targets), multilabel_scores(scores_b, targets)
+    diffs: dict[str, list[float]] = {"map": [], "auroc": []}
+    for _ in range(num):
+        idx = np.concatenate([rows[names[k]] for k in rng.integers(0, len(names), len(names))])
+        try:
+            ra, rb = multilabel_scores(scores_a[idx], targets[idx]), multilabel_scores(scores_b[idx], targets[idx])
+        except ValueError:  # no positive at all in this resample
+            continue
+        for k in diffs:
+            if ra[k] is not None and rb[k] is not None:
+                diffs[k].append(rb[k] - ra[k])
+    out = {}
+    for k, d in diffs.items():
+        arr = np.asarray(d)
+        out[k] = {
+            "diff": full_b[k] - full_a[k],
+            "ci95": [float(np.percentile(arr, 2.5)), float(np.percentile(arr, 97.5))],
+            "share_positive": float((arr > 0).mean()),
+            "num": int(arr.size),
+        }
+    return out
+
+
+def _pooled(results: dict, work: Path, units: list[tuple[int, int | None]], dataset_dir: str, num_boot: int) -> dict:
+    """Out-of-fold pooled scores per seed of every arm run on all folds, and MPC − AN with a patient bootstrap."""
+    patient = {Path(d["image"]).name: str(d["patient_id"]) for d in nih_subset_datalist(dataset_dir)}
+    out: dict = {}
+    for seed in sorted({u[0] for u in units}):
+        names = [_run_name(*u) for u in units if u[0] == seed]
+        arms = [a for a in results["arms"] if all(a in results["runs"][n] for n in names)]
+        pooled = {}
+        for arm in arms:
+            ids, classes, scores, targets = pool_folds([work / n / arm / "eval" / "predictions.csv" for n in names])
+            pooled[arm] = (ids, scores, targets, multilabel_scores(scores, targets, classes))
+        seed_out: dict = {
+            "images": len(next(iter(pooled.values()))[0]) if pooled else 0,
+            "arms": {a: {k: v[3][k] for k in ("map", "auroc", "per_class_ap", "per_class_auroc", "excluded_ap", "excluded_auroc", "positives")} for a, v in pooled.items()},
+        }
+        if {"an", "mpc"} <= set(pooled):
+            if pooled["an"][0] != pooled["mpc"][0]:
+                raise ValueError("AN and MPC were scored on different images.")
+            groups = [patient[Path(i).name] for i in pooled["an"][0]]
+            seed_out["mpc_minus_an"] = paired_bootstrap(groups, pooled["an"][1], pooled["mpc"][1], pooled["an"][2], num=num_boot)
+            if "full" in pooled:
+                a, m, f = (seed_out["arms"][x] for x in ("an", "mpc", "full"))
+                seed_out["gap_closed"] = {k: (m[k] - a[k]) / (f[k] - a[k]) if f[k] > a[k] else None for k in ("map", "auroc")}
+        out[f"seed{seed}"] = seed_out
+    return out
+
+
+def _run_name(seed: int, fold: int | None) -> str:
+    """``seed<seed>`` for the hold-out split, ``seed<seed>/fold<fold>`` under cross-validation."""
+    return f"seed{seed}" if fold is None else f"seed{seed}/fold{fold}"
+
+
+def _labels_file(work: Path, seed: int, fold: int | None) -> Path:
+    return work / "labels" / (f"single_positive_seed{seed}" + ("" if fold is None else f"_fold{fold}") + ".json")
+
+
+def _train_arm(arm: str, seed: int, fold: int | None, common: dict, work: Path, args: argparse.Namespace) -> dict:
+    """Train and evaluate one arm at one seed and fold (or reuse its cached result); return its result."""
+    name = _run_name(seed, fold)
+    run_dir = work / name / arm
     run_dir.mkdir(parents=True, exist_ok=True)
-    labels_file = work / "labels" / f"single_positive_seed{seed}.json"
-    overrides = {**common, "seed": seed, **ARMS[arm][0], "labels_file": str(labels_file), "bundle_root": str(run_dir)}
+    labels_file = _labels_file(work, seed, fold)
+    overrides = {**common, "seed": seed, **({} if fold is None else {"fold": fold}), **ARMS[arm][0]}
+    overrides.update({"labels_file": str(labels_file), "bundle_root": str(run_dir)})
     key = {k: v for k, v in overrides.items() if k not in ("labels_file", "bundle_root")}  # paths do not matter
     cached = run_dir / "result.json"
+    flags = [x for k, v in overrides.items() for x in (f"--{k}", "None" if v is None else str(v))]
+    base = [sys.executable, "-m", "monai.bundle", "run", "--logging_file", "configs/logging.conf"]
+    eval_flags = flags + ["--eval_checkpoint", str(run_dir / "models" / "checkpoint_final.pt")]
+    eval_cmd = base + ["--config_file", "['configs/train.json','configs/evaluate.json']"] + eval_flags
     if not args.rerun and cached.is_file():
         previous = json.loads(cached.read_text(encoding="utf-8"))
         if previous["settings"] == key:
-            print(f"[{arm} seed {seed}] reusing {cached} (same settings; --rerun to train again)", flush=True)
+            if not (run_dir / "eval" / "predictions.csv").is_file():  # cached before predictions were saved
+                print(f"[{arm} {name}] evaluating the cached checkpoint again for its predictions", flush=True)
+                run_logged(eval_cmd, run_dir / "eval.log", BUNDLE, _env(args.threads))
+            print(f"[{arm} {name}] reusing {cached} (same settings; --rerun to train again)", flush=True)
             return previous["result"]
-    flags = [x for k, v in overrides.items() for x in (f"--{k}", "None" if v is None else str(v))]
-    base = [sys.executable, "-m", "monai.bundle", "run", "--logging_file", "configs/logging.conf"]
-    print(f"[{arm} seed {seed}] training {args.epochs} epochs ...", flush=True)
+    print(f"[{arm} {name}] training {args.epochs} epochs ...", flush=True)
     wall, _ = run_logged(base + ["--config_file", "configs/train.json"] + flags, run_dir / "train.log", BUNDLE, _env(args.threads))
     log = (run_dir / "train.log").read_text(encoding="utf-8", errors="replace")
     train_s = sum(engine_epoch_seconds(log, "SinglePositiveTrainer")) - sum(engine_epoch_seconds(log, "SupervisedEvaluator"))
-    eval_flags = flags + ["--eval_checkpoint", str(run_dir / "models" / "checkpoint_final.pt")]
-    eval_cmd = base + ["--config_file", "['configs/train.json','configs/evaluate.json']"] + eval_flags
     run_logged(eval_cmd, run_dir / "eval.log", BUNDLE, _env(args.threads))
     report = json.loads((run_dir / "eval" / "per_class.json").read_text(encoding="utf-8"))
     curves = _curves(log)
@@ -117,12 +249,13 @@ def _train_arm(arm: str, seed: int, common: dict, work: Path, args: argparse.Nam
         "per_class_auroc": report["per_class_auroc"],
         "excluded_ap": report["excluded_ap"],
         "excluded_auroc": report["excluded_auroc"],
+        "val_positives": report.get("positives"),
         "val_curves": curves,
         "seconds_per_epoch": train_s / max(1, args.epochs),
         "train_wall_seconds": wall,
     }
     cached.write_text(json.dumps({"settings": key, "result": result}, indent=2), encoding="utf-8")
-    print(f"[{arm} seed {seed}] mAP {report['map']:.4f}  AUROC {report['auroc']:.4f}  ({wall:.0f} s)", flush=True)
+    print(f"[{arm} {name}] mAP {report['map']:.4f}  AUROC {report['auroc']:.4f}  ({wall:.0f} s)", flush=True)
     return result
 
 
@@ -136,9 +269,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--learning_rate", type=float, default=1e-3)
     p.add_argument("--rampup_epochs", type=float, default=2.0)
     p.add_argument("--val_fraction", type=float, default=0.2)
-    p.add_argument("--seeds", default="0,1,2", help="seeds of the single-positive draw and of training")
-    p.add_argument("--seed_arms", default="full,an,mpc", help="arms run at every seed; the others at the first seed only")
+    p.add_argument("--folds", type=int, default=5, help="patient-grouped cross-validation folds; 0: the hold-out split")
+    p.add_argument("--seeds", default="0", help="seeds of the single-positive draw and of training")
+    p.add_argument("--main_arms", default="full,an,mpc", help="arms run at every fold and seed; the others at the first only")
     p.add_argument("--split_seed", type=int, default=0)
+    p.add_argument("--bootstrap", type=int, default=1000, help="patient bootstrap resamples of the pooled MPC − AN")
     p.add_argument("--threads", type=int, default=1, help="OMP threads per training process")
     p.add_argument("--jobs", type=int, default=2, help="training processes at once (2 cores: 2 jobs of 1 thread)")
     p.add_argument("--arms", default=",".join(ARMS))
@@ -148,13 +283,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--docs", default=str(BUNDLE / "docs" / "README.md"))
     args = p.parse_args(argv)
     arms = args.arms.split(",")
-    seed_arms = [a for a in args.seed_arms.split(",") if a]
-    unknown = [a for a in arms + seed_arms if a not in ARMS]
+    main_arms = [a for a in args.main_arms.split(",") if a]
+    unknown = [a for a in arms + main_arms if a not in ARMS]
     if unknown:
         p.error(f"unknown arm(s) {unknown}; choose from {list(ARMS)}")
     seeds = [int(x) for x in args.seeds.split(",")]
     if not (Path(args.dataset_dir) / "labels.csv").is_file():
         p.error(f"{args.dataset_dir}: no labels.csv (the NIH subset's layout)")
+    if args.folds == 1 or args.folds < 0:
+        p.error(f"--folds must be 0 (hold-out split) or at least 2, got {args.folds}")
+    folds: list[int | None] = list(range(args.folds)) if args.folds else [None]
 
     work = Path(args.work_dir).resolve()
     common = {
@@ -169,21 +307,25 @@ def main(argv: list[str] | None = None) -> int:
         "val_fraction": args.val_fraction,
         "split_seed": args.split_seed,
         "num_workers": 0,
+        **({"num_folds": args.folds} if args.folds else {}),
     }
-    protocol = {**common, "seeds": seeds, "seed_arms": seed_arms, "threads": args.threads, "jobs": args.jobs, "reported": "last epoch"}
+    protocol = {**common, "seeds": seeds, "main_arms": main_arms, "threads": args.threads, "jobs": args.jobs, "reported": "last epoch"}
     results: dict = {"protocol": protocol, "runs": {}, "arms": {}, "single_positive": {}}
     start = time.time()
-    tasks = [(arm, seed) for i, seed in enumerate(seeds) for arm in (arms if i == 0 else [a for a in arms if a in seed_arms])]
+    units = [(seed, fold) for seed in seeds for fold in folds]  # the first one runs every arm
+    tasks = [(arm, *u) for i, u in enumerate(units) for arm in (arms if i == 0 else [a for a in arms if a in main_arms])]
+    tasks.sort(key=lambda t: -_COST.get(t[0], 1.0))  # longest first, so two jobs end together
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:  # each task is a training subprocess
-        futures = {task: pool.submit(_train_arm, task[0], task[1], common, work, args) for task in tasks}
-        for (arm, seed), future in futures.items():
-            results["runs"].setdefault(str(seed), {})[arm] = future.result()
-    for seed in seeds:
-        labels_file = work / "labels" / f"single_positive_seed{seed}.json"
+        futures = {task: pool.submit(_train_arm, *task, common, work, args) for task in tasks}
+        for (arm, seed, fold), future in futures.items():
+            results["runs"].setdefault(_run_name(seed, fold), {})[arm] = future.result()
+    results["runs"] = {_run_name(*u): results["runs"][_run_name(*u)] for u in units}  # in unit order
+    for seed, fold in units:
+        labels_file = _labels_file(work, seed, fold)
         if labels_file.is_file():
             record = json.loads(labels_file.read_text(encoding="utf-8"))
             keys = ("num_images", "true_positives", "observed_positives", "hidden_positives")
-            results["single_positive"][str(seed)] = {k: record[k] for k in keys}
+            results["single_positive"][_run_name(seed, fold)] = {k: record[k] for k in keys}
     results["wall_seconds"] = time.time() - start
 
     for arm in arms:
@@ -192,29 +334,31 @@ def main(argv: list[str] | None = None) -> int:
         results["arms"][arm] = {
             "label": ARMS[arm][1],
             "overrides": ARMS[arm][0],
-            "seeds": [int(s) for s in runs],
+            "runs": list(runs),
             **{k: _stats([r[k] for r in runs.values()]) for k in ("map", "auroc", "map_mean_last3", "auroc_mean_last3", "seconds_per_epoch")},
-            "excluded_ap": first["excluded_ap"],
-            "excluded_auroc": first["excluded_auroc"],
+            "excluded_ap": sorted({c for r in runs.values() for c in r["excluded_ap"]}),
+            "excluded_auroc": sorted({c for r in runs.values() for c in r["excluded_auroc"]}),
         }
         pseudo = {k: [r["val_curves"][k][-1] for r in runs.values() if r["val_curves"].get(k)] for k in PSEUDO_KEYS}
         if all(pseudo.values()):  # arms with pseudo labels: their last epoch, over seeds
             results["arms"][arm]["pseudo_labels_last_epoch"] = {k: _stats(v) for k, v in pseudo.items()}
     done = results["arms"]
     if {"an", "mpc"} <= set(done):
-        common_seeds = [str(s) for s in done["an"]["seeds"] if s in done["mpc"]["seeds"]]
-        diff = {k: [results["runs"][s]["mpc"][k] - results["runs"][s]["an"][k] for s in common_seeds] for k in ("map", "auroc")}
-        results["mpc_minus_an"] = {k: _stats(v) for k, v in diff.items()}
-        results["mpc_minus_an"]["seeds"] = [int(s) for s in common_seeds]
+        paired = [s for s in done["an"]["runs"] if s in done["mpc"]["runs"]]
+        diff = {k: [results["runs"][s]["mpc"][k] - results["runs"][s]["an"][k] for s in paired] for k in ("map", "auroc")}
+        results["mpc_minus_an"] = {k: {**_stats(v), "paired_t": _paired_t(v)} for k, v in diff.items()}
+        results["mpc_minus_an"]["runs"] = paired
         if "full" in done:
             gap = {}
             for k in ("map", "auroc"):
-                seeds_all = [s for s in common_seeds if "full" in results["runs"][s]]
-                f = sum(results["runs"][s]["full"][k] for s in seeds_all) / len(seeds_all)
-                a = sum(results["runs"][s]["an"][k] for s in seeds_all) / len(seeds_all)
-                m = sum(results["runs"][s]["mpc"][k] for s in seeds_all) / len(seeds_all)
+                with_full = [s for s in paired if "full" in results["runs"][s]]
+                f = sum(results["runs"][s]["full"][k] for s in with_full) / len(with_full)
+                a = sum(results["runs"][s]["an"][k] for s in with_full) / len(with_full)
+                m = sum(results["runs"][s]["mpc"][k] for s in with_full) / len(with_full)
                 gap[k] = (m - a) / (f - a) if f > a else None  # undefined when full labels do not beat AN
             results["gap_closed"] = gap
+    if args.folds:
+        results["pooled"] = _pooled(results, work, units, common["dataset_dir"], args.bootstrap)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     _write_table(results, Path(args.docs), shlex.join(["python", "scripts/bench_cxr.py", *(argv if argv is not None else sys.argv[1:])]))
@@ -230,30 +374,37 @@ def _pct(stat: dict | None) -> str:
 
 def _write_table(results: dict, docs: Path, command: str) -> None:
     proto = results["protocol"]
+    folds = proto.get("num_folds")
+    split = (
+        f"patient-grouped {folds}-fold cross-validation (split seed {proto['split_seed']}): ± is the standard deviation over "
+        "the folds and seeds, each fold scored on its own held-out patients"
+        if folds
+        else f"the hold-out split (split seed {proto['split_seed']}): ± is the standard deviation over seeds"
+    )
     rows = [
-        f"Reproduce: `{command}` ({proto['threads']} OMP thread per run, {proto.get('jobs', 1)} runs at once, seeds {proto['seeds']} for {proto['seed_arms']} and "
-        f"the first seed for the other arms, split seed {proto['split_seed']}, {proto['max_epochs']} epochs, batch "
-        f"{proto['batch_size']}, {proto['image_size']} px). Numbers of the last epoch on the validation images with "
-        "full labels (the findings); no checkpoint selection. ± is the standard deviation over seeds (each seed: "
-        "another single-positive draw and another initialisation).",
+        f"Reproduce: `{command}` ({proto['threads']} OMP thread per run, {proto.get('jobs', 1)} runs at once; "
+        f"{proto['main_arms']} at every fold and seed {proto['seeds']}, the other arms at the first only; {split}; "
+        f"{proto['max_epochs']} epochs, batch {proto['batch_size']}, {proto['image_size']} px). Numbers of the last epoch "
+        "on the validation images with full labels (the findings); no checkpoint selection.",
         "",
     ]
     if "wall_seconds" in results:
         rows += [f"Wall time of this run: {results['wall_seconds'] / 60:.1f} min (cached arms count 0).", ""]
-    for seed, sp in results.get("single_positive", {}).items():
+    for name, sp in results.get("single_positive", {}).items():
         rows.append(
-            f"- seed {seed}: {sp['num_images']} training images, {sp['true_positives']} true finding positives, "
-            f"{sp['observed_positives']} observed, **{sp['hidden_positives']} hidden**; images without findings "
-            "observe \"No Finding\" (an extra class)."
+            f"- {name}: {sp['num_images']} training images, {sp['true_positives']} true finding positives, "
+            f"{sp['observed_positives']} observed, **{sp['hidden_positives']} hidden**."
         )
+    if results.get("single_positive"):
+        rows.append("- Images without findings observe \"No Finding\" (an extra class).")
     rows += [
         "",
-        "| arm | seeds | mAP % | macro AUROC % | mAP % (mean of last 3 epochs) | AUROC % (mean of last 3) | s / epoch |",
+        "| arm | runs | mAP % | macro AUROC % | mAP % (mean of last 3 epochs) | AUROC % (mean of last 3) | s / epoch |",
         "|---|---|---|---|---|---|---|",
     ]
     for arm in results["arms"].values():
         rows.append(
-            f"| {arm['label']} | {len(arm['seeds'])} | {_pct(arm['map'])} | {_pct(arm['auroc'])} | "
+            f"| {arm['label']} | {len(arm['runs'])} | {_pct(arm['map'])} | {_pct(arm['auroc'])} | "
             f"{_pct(arm['map_mean_last3'])} | {_pct(arm['auroc_mean_last3'])} | {arm['seconds_per_epoch']['mean']:.1f} |"
         )
     pseudo_arms = [a for a in results["arms"].values() if "pseudo_labels_last_epoch" in a]
@@ -269,25 +420,61 @@ def _write_table(results: dict, docs: Path, command: str) -> None:
         for arm in pseudo_arms:
             q = arm["pseudo_labels_last_epoch"]
             rows.append(f"| {arm['label']} | {_pct(q['pseudo_pos_rate'])} | {_pct(q['pseudo_pos_precision'])} | {_pct(q['hidden_pos_recall'])} |")
-    first = next(iter(results["arms"].values()), None)
-    if first is not None and (first["excluded_ap"] or first["excluded_auroc"]):
-        rows += ["", f"Excluded (no positive in the validation images): AP {first['excluded_ap']}, AUROC {first['excluded_auroc']}."]
+    excluded = sorted({c for a in results["arms"].values() for c in a["excluded_ap"] + a["excluded_auroc"]})
+    if excluded:
+        rows += ["", f"Excluded where a validation fold has no positive of them (per run, never NaN): {excluded}."]
     if "mpc_minus_an" in results:
         d = results["mpc_minus_an"]
-        per_seed = ", ".join(f"{100 * v:+.2f}" for v in d["map"]["values"])
+        per_run = ", ".join(f"{100 * v:+.2f}" for v in d["map"]["values"])
+        t = {k: d[k].get("paired_t") for k in ("map", "auroc")}
         line = (
-            f"MPC − AN (seeds {d['seeds']}): {_pct(d['map'])} mAP points (per seed {per_seed}), "
-            f"{_pct(d['auroc'])} AUROC points"
+            f"MPC − AN, paired over {len(d['runs'])} runs {d['runs']}: {_pct(d['map'])} mAP points (per run {per_run}"
+            + (f"; paired t {t['map']:.2f}" if t["map"] is not None else "")
+            + f"), {_pct(d['auroc'])} AUROC points"
+            + (f" (paired t {t['auroc']:.2f})" if t["auroc"] is not None else "")
         )
         g = results.get("gap_closed") or {}
         if g.get("map") is not None:
-            line += f"; share of the AN → full-label gap closed (means over those seeds): {100 * g['map']:.0f} % (mAP)"
+            line += f"; share of the AN → full-label gap closed (means over those runs): {100 * g['map']:.0f} % (mAP)"
             if g.get("auroc") is not None:
                 line += f", {100 * g['auroc']:.0f} % (AUROC)"
         elif results.get("gap_closed") is not None:
             line += "; no AN → full-label gap to close (full labels did not beat AN on mAP)"
         rows += ["", line + "."]
+    for seed, pooled in results.get("pooled", {}).items():
+        rows += _pooled_rows(seed, pooled, results["arms"])
     replace_block(docs, MARK_START, MARK_END, "\n".join(rows))
+
+
+def _pooled_rows(seed: str, pooled: dict, arms: dict) -> list[str]:
+    """Table lines of the out-of-fold pooled scores of one seed."""
+    rows = [
+        "",
+        f"Pooled out-of-fold ({seed}): the folds' validation predictions concatenated, so each of the "
+        f"{pooled['images']} images is scored once by the model that did not train on its patient, and every finding "
+        "with a positive among them counts.",
+        "",
+        "| arm | pooled mAP % | pooled macro AUROC % |",
+        "|---|---|---|",
+    ]
+    rows += [f"| {arms[a]['label']} | {100 * v['map']:.2f} | {100 * v['auroc']:.2f} |" for a, v in pooled["arms"].items()]
+    excluded = sorted({c for v in pooled["arms"].values() for c in v["excluded_ap"] + v["excluded_auroc"]})
+    if excluded:
+        rows += ["", f"Excluded (no positive among the pooled images): {excluded}."]
+    d = pooled.get("mpc_minus_an")
+    if d:
+        parts = [
+            f"{100 * d[k]['diff']:+.2f} {name} points (95 % patient-bootstrap interval {100 * d[k]['ci95'][0]:+.2f} to "
+            f"{100 * d[k]['ci95'][1]:+.2f}; MPC ahead in {100 * d[k]['share_positive']:.0f} % of {d[k]['num']} resamples)"
+            for k, name in (("map", "mAP"), ("auroc", "AUROC"))
+        ]
+        line = f"Pooled MPC − AN ({seed}): " + ", ".join(parts)
+        g = pooled.get("gap_closed") or {}
+        if g:
+            closed = [f"{100 * g[k]:.0f} % ({name})" for k, name in (("map", "mAP"), ("auroc", "AUROC")) if g.get(k) is not None]
+            line += "; share of the pooled AN → full-label gap closed: " + (", ".join(closed) if closed else "no gap (full labels did not beat AN)")
+        rows += ["", line + "."]
+    return rows
 
 
 if __name__ == "__main__":
