@@ -6,6 +6,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from noisymed.utils import as_bool
+
 from .csv_labels import check_classes, encode_observations, read_csv_rows
 
 __all__ = ["CHEXPERT_CLASSES", "CHEXPERT_COMPETITION_CLASSES", "chexpert_datalist"]
@@ -76,10 +78,11 @@ def chexpert_datalist(
             raise ValueError(f"{csv_path}: no {col!r} column; is this CheXpert's train.csv or valid.csv?")
     classes = check_classes(classes, header if rows else classes, str(csv_path))
     root = Path(image_root) if image_root is not None else csv_path.parent.parent
+    frontal = as_bool(frontal_only, "frontal_only")
     out = []
     for n, row in enumerate(rows, start=2):
         view = row["Frontal/Lateral"].strip()
-        if frontal_only and view != "Frontal":
+        if frontal and view != "Frontal":
             continue
         try:
             label, mask = encode_observations([row[c] for c in classes], uncertain=uncertain, blank=blank)

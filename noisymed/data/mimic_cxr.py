@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from noisymed.utils import as_bool
+
 from .chexpert import CHEXPERT_CLASSES
 from .csv_labels import check_classes, encode_observations, read_csv_rows
 
@@ -76,11 +78,12 @@ def mimic_cxr_datalist(
         except ValueError as err:
             raise ValueError(f"{label_file}, line {n}: {err}") from None
     splits = {r["dicom_id"]: r["split"] for r in read_csv_rows(_find(root, "mimic-cxr-2.0.0-split"))}
+    frontal = as_bool(frontal_only, "frontal_only")
     out = []
     for row in read_csv_rows(_find(root, "mimic-cxr-2.0.0-metadata")):
         dicom_id, subject, study = row["dicom_id"], row["subject_id"], row["study_id"]
         view = row.get("ViewPosition", "")
-        if frontal_only and view not in frontal_views:
+        if frontal and view not in frontal_views:
             continue
         row_split = splits.get(dicom_id, "")
         if split is not None and row_split != split:

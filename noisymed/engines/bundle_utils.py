@@ -12,6 +12,8 @@ from monai.handlers import CheckpointLoader, CheckpointSaver
 from torch import nn
 from torch.optim import Optimizer
 
+from noisymed.utils import as_bool
+
 __all__ = ["ProgressBarHandler", "TrainingCheckpoint", "loss_terms", "latest_checkpoint", "sample_names"]
 
 LOSS_KEYS = ("loss", "loss_sup", "loss_mutual", "weight_mutual")
@@ -119,8 +121,8 @@ class TrainingCheckpoint:
         self.save_dir = str(save_dir)
         self.network = network
         self.optimizer = optimizer
-        self.resume = resume
-        self.save = save
+        self.resume = as_bool(resume, "resume")
+        self.save = as_bool(save, "save")
         self.save_interval = save_interval
         self.n_saved = n_saved
         self.lr_scheduler = lr_scheduler

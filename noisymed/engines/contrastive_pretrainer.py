@@ -8,6 +8,8 @@ import torch
 from monai.utils import CommonKeys as Keys
 from torch import nn
 
+from noisymed.utils import as_bool
+
 from .loss_step_trainer import LossStepTrainer
 
 __all__ = ["ContrastivePretrainer"]
@@ -36,7 +38,8 @@ class ContrastivePretrainer(LossStepTrainer):
         self, *args: Any, projection: nn.Module, view_key: str = "image_2", use_labels: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(*args, train_modules=[projection], **kwargs)
-        self.projection, self.view_key, self.use_labels = projection, view_key, use_labels
+        self.projection, self.view_key = projection, view_key
+        self.use_labels = as_bool(use_labels, "use_labels")
 
     def forward(self, inputs: torch.Tensor, targets: torch.Tensor, batchdata: dict) -> dict[str, Any]:
         if self.view_key not in batchdata:

@@ -15,7 +15,7 @@ from torch.optim import Optimizer
 from torch.utils.data import DataLoader
 
 from noisymed.losses import PseudoLabelConsistencyLoss, check_thresholds, make_pseudo_labels
-from noisymed.utils import sigmoid_rampup
+from noisymed.utils import as_bool, sigmoid_rampup
 
 __all__ = ["SinglePositiveTrainer", "SPMLTrainingForward", "SPML_LOSS_KEYS"]
 
@@ -139,9 +139,7 @@ class SinglePositiveTrainer(SupervisedTrainer):
         self.weights = {"ipc": float(ipc_weight), "fpc": float(fpc_weight), "btc": float(btc_weight)}
         self.tau_pos, self.tau_neg = float(tau_pos), float(tau_neg)
         self.rampup_epochs = float(rampup_epochs)
-        if not isinstance(pseudo_positives_in_base, bool):  # "false" from a command line would read as True
-            raise TypeError(f"pseudo_positives_in_base must be a bool, got {pseudo_positives_in_base!r}.")
-        self.pseudo_positives_in_base = pseudo_positives_in_base
+        self.pseudo_positives_in_base = as_bool(pseudo_positives_in_base, "pseudo_positives_in_base")
         self.exclusive_class = exclusive_class
         self.consistency = PseudoLabelConsistencyLoss()
         self.truth_key = truth_key

@@ -15,6 +15,8 @@ import torch
 from monai.networks.nets import DenseNet121, ResNet
 from torch import nn
 
+from noisymed.utils import as_bool
+
 __all__ = ["FeatureClassifier", "WithFeatures", "BACKBONES", "RESNET_LAYERS"]
 
 #: ResNet depths MONAI builds with basic blocks, as ``name -> layers``.
@@ -73,6 +75,7 @@ class FeatureClassifier(nn.Module):
         if stem_stride < 1:
             raise ValueError(f"stem_stride must be >= 1, got {stem_stride}.")
         widths = [int(w) for w in widths]
+        small_input = as_bool(small_input, "small_input")
         if len(widths) != 4 or min(widths) < 1:
             raise ValueError(f"widths must be 4 positive stage widths, got {widths}.")
         self.backbone_name, self.spatial_dims, self.num_classes = backbone, spatial_dims, num_classes

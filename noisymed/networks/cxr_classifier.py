@@ -9,6 +9,8 @@ import torch
 from monai.networks.nets import DenseNet121
 from torch import nn
 
+from noisymed.utils import as_bool
+
 from .batch_transformer import BatchTransformer
 
 __all__ = ["SinglePositiveClassifier"]
@@ -64,7 +66,9 @@ class SinglePositiveClassifier(nn.Module):
         self.num_features = self.backbone.class_layers.out.in_features
         self.feature_dropout = nn.Dropout(feature_dropout)
         self.btc = (
-            BatchTransformer(self.num_features, btc_heads, btc_layers, btc_feedforward) if batch_transformer else None
+            BatchTransformer(self.num_features, btc_heads, btc_layers, btc_feedforward)
+            if as_bool(batch_transformer, "batch_transformer")
+            else None
         )
         if pretrained_path is not None:
             self.load_backbone(pretrained_path)

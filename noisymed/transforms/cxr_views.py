@@ -24,6 +24,8 @@ from monai.transforms import (
     SomeOf,
 )
 
+from noisymed.utils import as_bool
+
 from .monochrome import InvertMonochrome1d
 
 __all__ = ["cxr_preprocessing", "weak_augmentation", "strong_view"]
@@ -128,7 +130,7 @@ def strong_view(
         out.append(SomeOf(intensity, num_transforms=num_ops))
     hole = max(1, image_size // 4)
     out.append(RandCoarseDropoutd(keys=strong_key, holes=1, spatial_size=(hole, hole), fill_value=0.0, prob=0.5))
-    if elastic:
+    if as_bool(elastic, "elastic"):
         grid = max(4, image_size // 4)
         out.append(
             Rand2DElasticd(

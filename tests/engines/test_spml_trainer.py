@@ -158,10 +158,15 @@ def test_no_pseudo_label_metrics_without_pseudo_labels_or_truth(net):
     assert "pseudo_pos_rate" in blind.state.metrics and "pseudo_pos_precision" not in blind.state.metrics
 
 
-def test_pseudo_positives_in_base_must_be_a_bool(net):
-    with pytest.raises(TypeError, match="must be a bool"):
-        SinglePositiveTrainer(
+def test_pseudo_positives_in_base_reads_command_line_text_and_refuses_other_values(net):
+    def trainer(flag):
+        return SinglePositiveTrainer(
             device="cpu", max_epochs=1, train_data_loader=_batches(1), network=net,
             optimizer=torch.optim.SGD(net.parameters(), lr=0.0), loss_function=AssumeNegativeLoss(),
-            pseudo_positives_in_base="false",
+            pseudo_positives_in_base=flag,
         )  # fmt: skip
+
+    assert trainer("false").pseudo_positives_in_base is False  # `--pseudo_positives_in_base false`
+    assert trainer("true").pseudo_positives_in_base is True
+    with pytest.raises(TypeError, match="must be a bool"):
+        trainer("maybe")

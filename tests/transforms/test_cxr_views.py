@@ -36,5 +36,7 @@ def test_views():
     names = [type(tr).__name__ for tr in strong_view(elastic=True)]
     assert names[0] == "CopyItemsd" and "Rand2DElasticd" in names and "SomeOf" in names
     assert "Rand2DElasticd" not in [type(tr).__name__ for tr in strong_view(elastic=False)]
+    # `--elastic false` on MONAI's command line arrives as the string "false"
+    assert "Rand2DElasticd" not in [type(tr).__name__ for tr in strong_view(elastic="false")]
     with pytest.raises(ValueError, match="num_ops must be in"):
         strong_view(num_ops=9)
