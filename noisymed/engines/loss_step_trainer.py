@@ -27,7 +27,8 @@ def _detached(value: Any) -> Any:
 class LossStepTrainer(SupervisedTrainer):
     """``SupervisedTrainer`` with the forward pass and loss split into overridable methods.
 
-    One iteration: ``outputs = forward(inputs, targets, batch)`` (must set ``pred``; the other entries are
+    One iteration: ``inputs, targets = batch_inputs(batch)`` (MONAI's ``prepare_batch`` by default),
+    ``outputs = forward(inputs, targets, batch)`` (must set ``pred``; the other entries are
     private to :meth:`compute_loss`), ``FORWARD_COMPLETED``, ``terms = compute_loss(outputs, targets)`` (must
     set ``loss``; its other entries, detached, join ``engine.state.output`` for logging),
     ``LOSS_COMPLETED``, backward, ``BACKWARD_COMPLETED``, optimizer step, ``MODEL_COMPLETED``.
@@ -42,6 +43,10 @@ class LossStepTrainer(SupervisedTrainer):
         super().__init__(*args, **kwargs)
         self.train_modules = list(train_modules)
 
+    def batch_inputs(self, batchdata: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(inputs, targets)`` of a batch on the engine's device; the default is MONAI's ``prepare_batch``."""
+        return self.prepare_batch(batchdata, self.state.device, self.non_blocking, **self.to_kwargs)[:2]
+
     def forward(self, inputs: torch.Tensor, targets: torch.Tensor, batchdata: dict) -> dict[str, Any]:
         """The forward pass; the default is ``{"pred": network(inputs)}``."""
         return {Keys.PRED: self.network(inputs)}
@@ -53,7 +58,7 @@ class LossStepTrainer(SupervisedTrainer):
     def _iteration(self, engine: LossStepTrainer, batchdata: dict[str, torch.Tensor]) -> dict:
         if batchdata is None:
             raise ValueError("Must provide batch data for current iteration.")
-        inputs, targets = engine.prepare_batch(batchdata, engine.state.device, engine.non_blocking, **engine.to_kwargs)[:2]
+        inputs, targets = self.batch_inputs(batchdata)
         engine.state.output = {Keys.IMAGE: inputs, Keys.LABEL: targets}
         engine.network.train()
         for module in self.train_modules:

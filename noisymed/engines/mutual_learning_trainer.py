@@ -6,12 +6,12 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import torch
-from monai.engines import SupervisedTrainer
-from monai.engines.utils import IterationEvents
 from monai.utils import CommonKeys as Keys
 from torch import nn
 from torch.optim import Optimizer
 from torch.utils.data import DataLoader
+
+from .loss_step_trainer import LossStepTrainer
 
 __all__ = ["MutualLearningTrainer", "TrainingForward"]
 
@@ -36,14 +36,15 @@ class TrainingForward(nn.Module):
         return self.net.forward_train(x)
 
 
-class MutualLearningTrainer(SupervisedTrainer):
+class MutualLearningTrainer(LossStepTrainer):
     """One iteration: both decoders' logits and features; Dice on labeled samples; mutual loss on all.
 
     ``loss = mean_d supervised_loss(logits_d[labeled], label[labeled]) + λ(t) · mutual_loss(...)``,
     where ``λ(t) = consistency_weight(iteration)``. With ``mutual_loss=None`` it is plain supervised
     training of both decoders (the baselines). The engine output holds ``image``, ``label``, ``pred``
     (decoder A's logits), ``loss`` and the parts ``loss_sup``, ``loss_mutual``, ``weight_mutual``;
-    ``IterationEvents`` fire as in :class:`monai.engines.SupervisedTrainer`, so MONAI's handlers work.
+    ``IterationEvents`` fire as in :class:`monai.engines.SupervisedTrainer` (the iteration is
+    :class:`LossStepTrainer`'s), so MONAI's handlers work.
 
     Args:
         device: torch device.
@@ -92,40 +93,35 @@ class MutualLearningTrainer(SupervisedTrainer):
         self.consistency_weight = consistency_weight if consistency_weight is not None else (lambda it: 1.0)
         self.labeled_key = labeled_key
 
-    def _iteration(self, engine: MutualLearningTrainer, batchdata: dict[str, torch.Tensor]) -> dict:
-        if batchdata is None:
-            raise ValueError("Must provide batch data for current iteration.")
+    def forward(self, inputs: torch.Tensor, targets: torch.Tensor, batchdata: dict) -> dict[str, Any]:
+        """Both decoders' logits and features, and the labeled flag of each sample.
+
+        Raises:
+            ValueError: when the batch lacks the labeled flag.
+        """
         if self.labeled_key not in batchdata:
             raise ValueError(
                 f"batch has no {self.labeled_key!r} flag (keys: {list(batchdata)}); add noisymed.transforms.MarkLabeledd."
             )
-        inputs, targets = engine.prepare_batch(batchdata, engine.state.device, engine.non_blocking, **engine.to_kwargs)[:2]
         labeled = torch.as_tensor(batchdata[self.labeled_key]).to(inputs.device).reshape(-1).bool()
-        engine.state.output = {Keys.IMAGE: inputs, Keys.LABEL: targets}
+        logits_a, logits_b, feat_a, feat_b = self.network(inputs)
+        return {Keys.PRED: logits_a, "logits_b": logits_b, "feat_a": feat_a, "feat_b": feat_b, "labeled": labeled}
 
-        engine.network.train()
-        engine.optimizer.zero_grad(set_to_none=engine.optim_set_to_none)
-        logits_a, logits_b, feat_a, feat_b = engine.network(inputs)
-        engine.state.output[Keys.PRED] = logits_a
-        engine.fire_event(IterationEvents.FORWARD_COMPLETED)
-
+    def compute_loss(self, outputs: dict[str, Any], targets: torch.Tensor) -> dict[str, Any]:
+        """``loss_sup`` on the labeled samples (mean of both decoders), ``λ(t) · loss_mutual`` on all."""
+        logits_a, logits_b, labeled = outputs[Keys.PRED], outputs["logits_b"], outputs["labeled"]
         zero = logits_a.new_zeros(())
         if labeled.any():
             loss_sup = 0.5 * (
-                engine.loss_function(logits_a[labeled], targets[labeled]).mean()
-                + engine.loss_function(logits_b[labeled], targets[labeled]).mean()
+                self.loss_function(logits_a[labeled], targets[labeled]).mean()
+                + self.loss_function(logits_b[labeled], targets[labeled]).mean()
             )
         else:
             loss_sup = zero
-        weight = float(self.consistency_weight(engine.state.iteration)) if self.mutual_loss is not None else 0.0
-        loss_mutual = self.mutual_loss(logits_a, logits_b, feat_a, feat_b) if self.mutual_loss is not None else zero
+        if self.mutual_loss is None:
+            weight, loss_mutual = 0.0, zero
+        else:
+            weight = float(self.consistency_weight(self.state.iteration))
+            loss_mutual = self.mutual_loss(logits_a, logits_b, outputs["feat_a"], outputs["feat_b"])
         loss = loss_sup + weight * loss_mutual
-        engine.state.output.update(
-            {Keys.LOSS: loss, "loss_sup": loss_sup.detach(), "loss_mutual": loss_mutual.detach(), "weight_mutual": weight}
-        )
-        engine.fire_event(IterationEvents.LOSS_COMPLETED)
-        loss.backward()
-        engine.fire_event(IterationEvents.BACKWARD_COMPLETED)
-        engine.optimizer.step()
-        engine.fire_event(IterationEvents.MODEL_COMPLETED)
-        return engine.state.output
+        return {Keys.LOSS: loss, "loss_sup": loss_sup, "loss_mutual": loss_mutual, "weight_mutual": weight}

@@ -7,8 +7,6 @@ from typing import Any
 
 import torch
 from ignite.engine import Events
-from monai.engines import SupervisedTrainer
-from monai.engines.utils import IterationEvents
 from monai.utils import CommonKeys as Keys
 from torch import nn
 from torch.optim import Optimizer
@@ -16,6 +14,8 @@ from torch.utils.data import DataLoader
 
 from noisymed.losses import PseudoLabelConsistencyLoss, check_thresholds, make_pseudo_labels
 from noisymed.utils import as_bool, sigmoid_rampup
+
+from .loss_step_trainer import LossStepTrainer
 
 __all__ = ["SinglePositiveTrainer", "SPMLTrainingForward", "SPML_LOSS_KEYS"]
 
@@ -43,7 +43,7 @@ class SPMLTrainingForward(nn.Module):
         return self.net.forward_train(x, x_strong, fp=fp, btc=btc)
 
 
-class SinglePositiveTrainer(SupervisedTrainer):
+class SinglePositiveTrainer(LossStepTrainer):
     """One iteration of SPML training, with the optional MPC consistency terms.
 
     ``loss = L_base(logits_weak, y) + r(t) · (λ_ipc L_ipc + λ_fpc L_fpc + λ_btc L_btc)``:
@@ -137,6 +137,7 @@ class SinglePositiveTrainer(SupervisedTrainer):
         )
         self.label_key, self.index_key, self.strong_key = label_key, index_key, strong_key
         self.weights = {"ipc": float(ipc_weight), "fpc": float(fpc_weight), "btc": float(btc_weight)}
+        self._use = {k: w > 0 for k, w in self.weights.items()}  # a term with weight 0 is not computed
         self.tau_pos, self.tau_neg = float(tau_pos), float(tau_neg)
         self.rampup_epochs = float(rampup_epochs)
         self.pseudo_positives_in_base = as_bool(pseudo_positives_in_base, "pseudo_positives_in_base")
@@ -163,69 +164,63 @@ class SinglePositiveTrainer(SupervisedTrainer):
             raise ValueError(f"batch has no {key!r} (keys: {sorted(batchdata)}).")
         return torch.as_tensor(batchdata[key]).to(self.state.device, non_blocking=self.non_blocking)
 
-    def _base(self, logits: torch.Tensor, targets: torch.Tensor, batchdata: dict) -> torch.Tensor:
+    def batch_inputs(self, batchdata: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """The weak view and the training labels (``label_key``) of a batch."""
+        return self._get(batchdata, Keys.IMAGE).float(), self._get(batchdata, self.label_key).float()
+
+    def forward(self, inputs: torch.Tensor, targets: torch.Tensor, batchdata: dict) -> dict[str, Any]:
+        """The network's training streams (weak-view logits as ``pred``), plus the batch's ``index`` where the
+        loss needs it and its full labels (``truth``) where known, for :meth:`compute_loss`."""
+        use = self._use
+        needs_strong = use["ipc"] or (use["btc"] and self.strong_key in batchdata)
+        x_strong = self._get(batchdata, self.strong_key).float() if needs_strong else None
+        out = dict(self.network(inputs, x_strong, use["fpc"], use["btc"]))
+        out[Keys.PRED] = out.pop("logits")
         if getattr(self.loss_function, "requires_index", False):
-            return self.loss_function(logits, targets, index=self._get(batchdata, self.index_key))
-        return self.loss_function(logits, targets)
+            out["index"] = self._get(batchdata, self.index_key)
+        if any(use.values()) and self.truth_key is not None and self.truth_key in batchdata:
+            out["truth"] = self._get(batchdata, self.truth_key) > 0.5
+        return out
 
-    def _iteration(self, engine: SinglePositiveTrainer, batchdata: dict[str, torch.Tensor]) -> dict:
-        if batchdata is None:
-            raise ValueError("Must provide batch data for current iteration.")
-        x = self._get(batchdata, Keys.IMAGE).float()
-        y = self._get(batchdata, self.label_key).float()
-        use = {k: w > 0 for k, w in self.weights.items()}
-        x_strong = self._get(batchdata, self.strong_key).float() if use["ipc"] or (use["btc"] and self.strong_key in batchdata) else None
-        engine.state.output = {Keys.IMAGE: x, Keys.LABEL: y}
-
-        engine.network.train()
-        engine.optimizer.zero_grad(set_to_none=engine.optim_set_to_none)
-        out = engine.network(x, x_strong, use["fpc"], use["btc"])
-        logits = out["logits"]
-        engine.state.output[Keys.PRED] = logits
-        engine.fire_event(IterationEvents.FORWARD_COMPLETED)
-
+    def compute_loss(self, outputs: dict[str, Any], targets: torch.Tensor) -> dict[str, Any]:
+        """The base loss and the ramped MPC terms (see the class docstring); counts the pseudo labels."""
+        logits, use = outputs[Keys.PRED], self._use
         zero = logits.new_zeros(())
         terms = {"ipc": zero, "fpc": zero, "btc": zero}
         ramp, pseudo_rate = 0.0, 0.0
-        base_targets = y
+        base_targets = targets
         if any(use.values()):
-            targets, mask = make_pseudo_labels(logits, y, self.tau_pos, self.tau_neg, self.exclusive_class)
-            unobserved = y < 0.5
-            made = targets.bool() & unobserved
+            pseudo, mask = make_pseudo_labels(logits, targets, self.tau_pos, self.tau_neg, self.exclusive_class)
+            unobserved = targets < 0.5
+            made = pseudo.bool() & unobserved
             n_unobserved, n_made = int(unobserved.sum()), int(made.sum())
             pseudo_rate = n_made / max(1, n_unobserved)
             self._counts[0] += n_unobserved
             self._counts[1] += n_made
-            if self.truth_key is not None and self.truth_key in batchdata:
-                truth = self._get(batchdata, self.truth_key) > 0.5
-                self._counts[2] += int((made & truth).sum())
-                self._counts[3] += int((unobserved & truth).sum())
+            if "truth" in outputs:
+                self._counts[2] += int((made & outputs["truth"]).sum())
+                self._counts[3] += int((unobserved & outputs["truth"]).sum())
             if self.pseudo_positives_in_base:
-                base_targets = torch.maximum(y, targets)
-            epoch_length = engine.state.epoch_length or 1
-            ramp = sigmoid_rampup((engine.state.iteration - 1) / epoch_length, self.rampup_epochs)
+                base_targets = torch.maximum(targets, pseudo)
+            epoch_length = self.state.epoch_length or 1
+            ramp = sigmoid_rampup((self.state.iteration - 1) / epoch_length, self.rampup_epochs)
             streams = {"ipc": "logits_strong", "fpc": "logits_fp", "btc": "logits_btc"}
             for name, key in streams.items():
                 if use[name]:
-                    if key not in out:
+                    if key not in outputs:
                         raise ValueError(f"{name} is on but the network gave no {key!r} (no batch transformer?).")
-                    terms[name] = self.consistency(out[key], targets, mask)
-        loss_base = self._base(logits, base_targets, batchdata)
+                    terms[name] = self.consistency(outputs[key], pseudo, mask)
+        if "index" in outputs:
+            loss_base = self.loss_function(logits, base_targets, index=outputs["index"])
+        else:
+            loss_base = self.loss_function(logits, base_targets)
         loss = loss_base + ramp * sum(self.weights[k] * terms[k] for k in terms)
-        engine.state.output.update(
-            {
-                Keys.LOSS: loss,
-                "loss_base": loss_base.detach(),
-                "loss_ipc": terms["ipc"].detach(),
-                "loss_fpc": terms["fpc"].detach(),
-                "loss_btc": terms["btc"].detach(),
-                "weight_cons": ramp,
-                "pseudo_pos_rate": pseudo_rate,
-            }
-        )
-        engine.fire_event(IterationEvents.LOSS_COMPLETED)
-        loss.backward()
-        engine.fire_event(IterationEvents.BACKWARD_COMPLETED)
-        engine.optimizer.step()
-        engine.fire_event(IterationEvents.MODEL_COMPLETED)
-        return engine.state.output
+        return {
+            Keys.LOSS: loss,
+            "loss_base": loss_base,
+            "loss_ipc": terms["ipc"],
+            "loss_fpc": terms["fpc"],
+            "loss_btc": terms["btc"],
+            "weight_cons": ramp,
+            "pseudo_pos_rate": pseudo_rate,
+        }

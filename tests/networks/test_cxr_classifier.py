@@ -4,7 +4,7 @@ import pytest
 import torch
 from monai.networks.nets import DenseNet121
 
-from noisymed.networks import SinglePositiveClassifier
+from noisymed.networks import FeatureClassifier, SinglePositiveClassifier
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -61,3 +61,13 @@ def test_local_checkpoint_init(tmp_path, net):
         SinglePositiveClassifier(num_classes=3, pretrained_path=tmp_path / "missing.pt")
     with pytest.raises(ValueError, match="feature_dropout must be in"):
         SinglePositiveClassifier(num_classes=3, feature_dropout=1.0)
+
+
+def test_noisy_label_bundle_densenet_initialises_the_backbone(tmp_path):
+    # the noisy-label bundle's models/model.pt with backbone densenet121 (keys backbone.features.*, head.*)
+    other = FeatureClassifier(backbone="densenet121", num_classes=2)
+    torch.save(other.state_dict(), tmp_path / "model.pt")
+    fresh = SinglePositiveClassifier(num_classes=3, batch_transformer=False)
+    assert fresh.load_backbone(tmp_path / "model.pt") == ["class_layers.out.bias", "class_layers.out.weight"]
+    mine, theirs = fresh.backbone.state_dict(), other.state_dict()
+    assert all(torch.equal(mine[k], theirs["backbone." + k]) for k in mine if k.startswith("features."))
