@@ -38,6 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import t as student_t
 from bench_common import engine_epoch_seconds, replace_block, run_logged, thread_env
 
 from noisymed.data import nih_subset_datalist
@@ -202,6 +203,81 @@ def _pooled(results: dict, work: Path, units: list[tuple[int, int | None]], data
     return out
 
 
+def _t_interval(diffs: list[float]) -> list[float] | None:
+    """The 95 % t interval of the mean of paired differences (None below two runs)."""
+    n = len(diffs)
+    if n < 2:
+        return None
+    mean = sum(diffs) / n
+    half = float(student_t.ppf(0.975, n - 1)) * float(np.std(diffs, ddof=1)) / n**0.5
+    return [mean - half, mean + half]
+
+
+def paired_comparison(runs: dict) -> dict:
+    """MPC − AN paired over the runs (``{"seed0/fold0": {arm: result}}``) that have both, and the share of the
+    AN → full-label gap it closes (means over the runs that also have full labels).
+
+    Returns:
+        ``{}`` without both arms; else ``mpc_minus_an`` (``map`` / ``auroc``: mean, sd, values, paired t and its
+        95 % t interval; ``runs``) and, where full labels ran, ``gap_closed`` (None where full labels do not
+        beat AN).
+    """
+    paired = [name for name, arms in runs.items() if {"an", "mpc"} <= set(arms)]
+    if not paired:
+        return {}
+    out: dict = {"mpc_minus_an": {"runs": paired}}
+    for k in ("map", "auroc"):
+        diffs = [runs[n]["mpc"][k] - runs[n]["an"][k] for n in paired]
+        out["mpc_minus_an"][k] = {**_stats(diffs), "paired_t": _paired_t(diffs), "ci95": _t_interval(diffs)}
+    with_full = [n for n in paired if "full" in runs[n]]
+    if with_full:
+        gap = {}
+        for k in ("map", "auroc"):
+            f, a, m = (sum(runs[n][arm][k] for n in with_full) / len(with_full) for arm in ("full", "an", "mpc"))
+            gap[k] = (m - a) / (f - a) if f > a else None  # undefined when full labels do not beat AN
+        out["gap_closed"] = gap
+    return out
+
+
+def combine(paths: list[Path]) -> dict:
+    """Join benchmark JSONs of the same protocol run at other seeds into one paired comparison.
+
+    The runs of all files are paired by name (``seed<s>/fold<k>``); each file's pooled out-of-fold MPC − AN
+    (one per seed) is kept, with their mean over seeds.
+
+    Raises:
+        ValueError: when the files differ in protocol (other than seeds and how many ran at once) or share a run.
+    """
+    ignore = ("seeds", "jobs", "threads", "dataset_dir", "main_arms")
+    runs: dict = {}
+    pooled: dict = {}
+    reference = None
+    for path in paths:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        protocol = {k: v for k, v in data["protocol"].items() if k not in ignore}
+        if reference is None:
+            reference = protocol
+        elif protocol != reference:
+            diff = sorted(k for k in set(protocol) | set(reference) if protocol.get(k) != reference.get(k))
+            raise ValueError(f"{path}: another protocol than {paths[0]} (differs in {diff}).")
+        clash = set(runs) & set(data["runs"])
+        if clash:
+            raise ValueError(f"{path}: runs {sorted(clash)} are in an earlier file too.")
+        runs.update(data["runs"])
+        pooled.update({seed: p["mpc_minus_an"] for seed, p in data.get("pooled", {}).items() if "mpc_minus_an" in p})
+    out = {"files": [str(p) for p in paths], "protocol": reference, **paired_comparison(runs)}
+    if pooled:
+        out["pooled_mpc_minus_an"] = {
+            "per_seed": pooled,
+            **{k: _stats([p[k]["diff"] for p in pooled.values()]) for k in ("map", "auroc")},
+        }
+    for arm in ("full", "an", "mpc"):
+        values = {k: [r[arm][k] for r in runs.values() if arm in r] for k in ("map", "auroc")}
+        if values["map"]:
+            out.setdefault("arms", {})[arm] = {k: _stats(v) for k, v in values.items()}
+    return out
+
+
 def _run_name(seed: int, fold: int | None) -> str:
     """``seed<seed>`` for the hold-out split, ``seed<seed>/fold<fold>`` under cross-validation."""
     return f"seed{seed}" if fold is None else f"seed{seed}/fold{fold}"
@@ -281,7 +357,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work_dir", default=str(REPO / "benchmarks" / "runs" / "cxr"))
     p.add_argument("--out", default=str(BUNDLE / "docs" / "benchmark_cxr.json"))
     p.add_argument("--docs", default=str(BUNDLE / "docs" / "README.md"))
+    p.add_argument("--combine", default=None, help="comma-separated benchmark JSONs of other seeds: join them into one "
+                   "paired MPC − AN comparison, write it to --out and train nothing")
     args = p.parse_args(argv)
+    if args.combine:
+        combined = combine([Path(x) for x in args.combine.split(",")])
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(combined, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(json.dumps({k: v for k, v in combined.items() if k != "protocol"}, indent=2))
+        return 0
     arms = args.arms.split(",")
     main_arms = [a for a in args.main_arms.split(",") if a]
     unknown = [a for a in arms + main_arms if a not in ARMS]
@@ -342,21 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         pseudo = {k: [r["val_curves"][k][-1] for r in runs.values() if r["val_curves"].get(k)] for k in PSEUDO_KEYS}
         if all(pseudo.values()):  # arms with pseudo labels: their last epoch, over seeds
             results["arms"][arm]["pseudo_labels_last_epoch"] = {k: _stats(v) for k, v in pseudo.items()}
-    done = results["arms"]
-    if {"an", "mpc"} <= set(done):
-        paired = [s for s in done["an"]["runs"] if s in done["mpc"]["runs"]]
-        diff = {k: [results["runs"][s]["mpc"][k] - results["runs"][s]["an"][k] for s in paired] for k in ("map", "auroc")}
-        results["mpc_minus_an"] = {k: {**_stats(v), "paired_t": _paired_t(v)} for k, v in diff.items()}
-        results["mpc_minus_an"]["runs"] = paired
-        if "full" in done:
-            gap = {}
-            for k in ("map", "auroc"):
-                with_full = [s for s in paired if "full" in results["runs"][s]]
-                f = sum(results["runs"][s]["full"][k] for s in with_full) / len(with_full)
-                a = sum(results["runs"][s]["an"][k] for s in with_full) / len(with_full)
-                m = sum(results["runs"][s]["mpc"][k] for s in with_full) / len(with_full)
-                gap[k] = (m - a) / (f - a) if f > a else None  # undefined when full labels do not beat AN
-            results["gap_closed"] = gap
+    results.update(paired_comparison(results["runs"]))
     if args.folds:
         results["pooled"] = _pooled(results, work, units, common["dataset_dir"], args.bootstrap)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -133,3 +133,53 @@ def test_paired_bootstrap_over_patients(bench):
     assert out["map"]["share_positive"] == pytest.approx(1 - ties / out["map"]["num"])
     same = bench.paired_bootstrap(["p1", "p1", "p2", "p3"], a, a, targets, num=50)
     assert same["map"]["diff"] == 0.0 and same["map"]["ci95"] == [0.0, 0.0] and same["map"]["share_positive"] == 0.0
+
+
+def _runs(seed, an, mpc, full=None):
+    """Runs of one seed: per fold mAP values (AUROC = mAP + 0.5)."""
+    out = {}
+    for k, (a, m) in enumerate(zip(an, mpc)):
+        arms = {"an": {"map": a, "auroc": a + 0.5}, "mpc": {"map": m, "auroc": m + 0.5}}
+        if full is not None:
+            arms["full"] = {"map": full[k], "auroc": full[k] + 0.5}
+        out[f"seed{seed}/fold{k}"] = arms
+    return out
+
+
+def test_paired_comparison_by_hand(bench):
+    # diffs 0.01, 0.02, 0.03: mean 0.02, sd 0.01, t = 2 sqrt 3, interval 0.02 ± t(0.975, 2) · 0.01 / sqrt 3
+    out = bench.paired_comparison(_runs(0, [0.10, 0.10, 0.10], [0.11, 0.12, 0.13], full=[0.14, 0.14, 0.14]))
+    d = out["mpc_minus_an"]["map"]
+    assert d["mean"] == pytest.approx(0.02) and d["sd"] == pytest.approx(0.01) and d["paired_t"] == pytest.approx(2 * 3**0.5)
+    half = 4.302652729911275 * 0.01 / 3**0.5
+    assert d["ci95"] == pytest.approx([0.02 - half, 0.02 + half])
+    assert out["gap_closed"]["map"] == pytest.approx(0.02 / 0.04) and out["mpc_minus_an"]["runs"] == ["seed0/fold0", "seed0/fold1", "seed0/fold2"]
+    assert bench.paired_comparison(_runs(0, [0.1], [0.2]))["mpc_minus_an"]["map"]["ci95"] is None  # one run
+    assert bench.paired_comparison(_runs(0, [0.2], [0.1], full=[0.1]))["gap_closed"]["map"] is None  # full <= AN
+    assert bench.paired_comparison({"seed0/fold0": {"an": {"map": 0.1, "auroc": 0.6}}}) == {}
+
+
+def test_combine_joins_seeds_and_refuses_other_protocols(bench, tmp_path):
+    protocol = {"max_epochs": 6, "num_folds": 2, "seeds": [0], "jobs": 2, "dataset_dir": "/a"}
+
+    def write(name, seed, runs, pooled_diff, **changes):
+        pooled = {f"seed{seed}": {"mpc_minus_an": {"map": {"diff": pooled_diff}, "auroc": {"diff": 2 * pooled_diff}}}}
+        data = {"protocol": {**protocol, "seeds": [seed], "dataset_dir": f"/m{seed}", **changes}, "runs": runs, "pooled": pooled}
+        (tmp_path / name).write_text(bench.json.dumps(data), encoding="utf-8")
+        return tmp_path / name
+
+    a = write("a.json", 0, _runs(0, [0.1, 0.1], [0.11, 0.12]), 0.01)
+    b = write("b.json", 1, _runs(1, [0.1, 0.1], [0.13, 0.14]), -0.03)
+    out = bench.combine([a, b])
+    assert out["mpc_minus_an"]["runs"] == ["seed0/fold0", "seed0/fold1", "seed1/fold0", "seed1/fold1"]
+    assert out["mpc_minus_an"]["map"]["mean"] == pytest.approx(0.025)
+    assert out["pooled_mpc_minus_an"]["map"]["mean"] == pytest.approx(-0.01)
+    assert out["pooled_mpc_minus_an"]["auroc"]["values"] == pytest.approx([0.02, -0.06])
+    assert out["arms"]["an"]["map"]["mean"] == pytest.approx(0.1) and "full" not in out["arms"]
+    with pytest.raises(ValueError, match="in an earlier file"):
+        bench.combine([a, a])
+    c = write("c.json", 2, _runs(2, [0.1], [0.1]), 0.0, max_epochs=8)
+    with pytest.raises(ValueError, match=r"differs in \['max_epochs'\]"):
+        bench.combine([a, c])
+    assert bench.main(["--combine", f"{a},{b}", "--out", str(tmp_path / "joined.json")]) == 0
+    assert bench.json.loads((tmp_path / "joined.json").read_text(encoding="utf-8"))["mpc_minus_an"]["runs"][-1] == "seed1/fold1"
