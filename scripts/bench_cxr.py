@@ -203,14 +203,13 @@ def _pooled(results: dict, work: Path, units: list[tuple[int, int | None]], data
     return out
 
 
-def _t_interval(diffs: list[float]) -> list[float] | None:
-    """The 95 % t interval of the mean of paired differences (None below two runs)."""
-    n = len(diffs)
+def _t_interval(stat: dict) -> list[float] | None:
+    """The 95 % t interval of a mean from :func:`_stats` of paired differences (None below two runs)."""
+    n = len(stat["values"])
     if n < 2:
         return None
-    mean = sum(diffs) / n
-    half = float(student_t.ppf(0.975, n - 1)) * float(np.std(diffs, ddof=1)) / n**0.5
-    return [mean - half, mean + half]
+    half = float(student_t.ppf(0.975, n - 1)) * stat["sd"] / n**0.5
+    return [stat["mean"] - half, stat["mean"] + half]
 
 
 def paired_comparison(runs: dict) -> dict:
@@ -228,7 +227,8 @@ def paired_comparison(runs: dict) -> dict:
     out: dict = {"mpc_minus_an": {"runs": paired}}
     for k in ("map", "auroc"):
         diffs = [runs[n]["mpc"][k] - runs[n]["an"][k] for n in paired]
-        out["mpc_minus_an"][k] = {**_stats(diffs), "paired_t": _paired_t(diffs), "ci95": _t_interval(diffs)}
+        stat = _stats(diffs)
+        out["mpc_minus_an"][k] = {**stat, "paired_t": _paired_t(diffs), "ci95": _t_interval(stat)}
     with_full = [n for n in paired if "full" in runs[n]]
     if with_full:
         gap = {}
