@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from .atomic_write import write_text_atomic
+from .atomic_write import TEMP_MARK, atomic_path, torch_save_atomic, write_bytes_atomic, write_text_atomic
 from .flags import as_bool
 from .ramps import ConsistencyWeight, sigmoid_rampup
 
-__all__ = ["sigmoid_rampup", "ConsistencyWeight", "write_text_atomic", "as_bool"]
+__all__ = [
+    "sigmoid_rampup",
+    "ConsistencyWeight",
+    "atomic_path",
+    "write_bytes_atomic",
+    "write_text_atomic",
+    "torch_save_atomic",
+    "TEMP_MARK",
+    "as_bool",
+]
