@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .atomic_write import TEMP_MARK, atomic_path, torch_save_atomic, write_bytes_atomic, write_text_atomic
 from .flags import as_bool
+from .overwrite import refuse_overwrite
 from .ramps import ConsistencyWeight, sigmoid_rampup
 
 __all__ = [
@@ -15,4 +16,5 @@ __all__ = [
     "torch_save_atomic",
     "TEMP_MARK",
     "as_bool",
+    "refuse_overwrite",
 ]
