@@ -113,3 +113,11 @@ def test_data_entry_names_a_blank_cell(tmp_path):
     (tmp_path / "Data_Entry_2017.csv").write_text(DATA_ENTRY_HEADER + "\n,Mass,0,9,1,M,PA,1,1,1,1,\n")
     with pytest.raises(ValueError, match=r"Data_Entry_2017.csv, line 2: empty 'Image Index' cell"):
         nih_cxr14_datalist(tmp_path / "Data_Entry_2017.csv")
+
+
+def test_an_image_listed_twice_is_refused(tmp_path):
+    root = ensure_cxr_demo(tmp_path / "demo", num_images=8, size=32)
+    lines = (root / "labels.csv").read_text().splitlines()
+    (root / "labels.csv").write_text("\n".join(lines + [lines[3]]) + "\n")
+    with pytest.raises(ValueError, match=r"00000001_000.png is listed twice in the nih_subset labels under .*demo; list each"):
+        cxr_datalist("nih_subset", root)
