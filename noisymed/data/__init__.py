@@ -5,7 +5,7 @@ from __future__ import annotations
 from .chexpert import CHEXPERT_CLASSES, CHEXPERT_COMPETITION_CLASSES, chexpert_datalist
 from .classification import CLASSIFICATION_EXTENSIONS, DICOM_EXTENSIONS, csv_datalist, folder_classes, folder_datalist
 from .classification_splits import classification_splits
-from .csv_labels import LABEL_RULES, check_classes, encode_observations, read_csv_rows
+from .csv_labels import LABEL_RULES, check_classes, encode_observations, read_csv_rows, read_csv_table, required_cell
 from .cxr_reader import cxr_readers
 from .cxr_sources import CXR_SOURCES, cxr_classes, cxr_datalist
 from .demo import DEMO_SHAPE, ensure_la_demo, export_demo_inputs, make_la_like_case
@@ -54,6 +54,8 @@ __all__ = [
     "csv_datalist",
     "LABEL_RULES",
     "read_csv_rows",
+    "read_csv_table",
+    "required_cell",
     "encode_observations",
     "check_classes",
     "CHEXPERT_CLASSES",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from noisymed.utils import as_bool
 
-from .csv_labels import check_classes, encode_observations, read_csv_rows
+from .csv_labels import check_classes, encode_observations, read_csv_table, required_cell
 
 __all__ = ["CHEXPERT_CLASSES", "CHEXPERT_COMPETITION_CLASSES", "chexpert_datalist"]
 
@@ -68,34 +68,32 @@ def chexpert_datalist(
 
     Raises:
         FileNotFoundError: when the CSV is missing.
-        ValueError: for a missing column, an unknown class, a bad rule or a bad value (with its row).
+        ValueError: for a CSV that is not UTF-8, has no data row or lacks a column, an unknown class, a bad rule,
+            a bad value or a blank ``Path`` / ``Frontal/Lateral`` cell (with its line).
     """
     csv_path = Path(csv_path)
-    rows = read_csv_rows(csv_path)
-    header = list(rows[0]) if rows else []
-    for col in ("Path", "Frontal/Lateral"):
-        if rows and col not in header:
-            raise ValueError(f"{csv_path}: no {col!r} column; is this CheXpert's train.csv or valid.csv?")
-    classes = check_classes(classes, header if rows else classes, str(csv_path))
+    header, rows = read_csv_table(csv_path, ("Path", "Frontal/Lateral"), "is this CheXpert's train.csv or valid.csv?")
+    classes = check_classes(classes, header, str(csv_path))
     root = Path(image_root) if image_root is not None else csv_path.parent.parent
     frontal = as_bool(frontal_only, "frontal_only")
     out = []
-    for n, row in enumerate(rows, start=2):
-        view = row["Frontal/Lateral"].strip()
+    for n, row in rows:
+        image = required_cell(row, "Path", csv_path, n)
+        view = required_cell(row, "Frontal/Lateral", csv_path, n)
         if frontal and view != "Frontal":
             continue
         try:
             label, mask = encode_observations([row[c] for c in classes], uncertain=uncertain, blank=blank)
         except ValueError as err:
             raise ValueError(f"{csv_path}, line {n}: {err}") from None
-        match = _PATIENT.search(row["Path"])
+        match = _PATIENT.search(image)
         out.append(
             {
-                "image": str(root / row["Path"]),
+                "image": str(root / image),
                 "label": label,
                 "label_mask": mask,
-                "patient_id": match.group(1) if match else row["Path"],
-                "id": row["Path"],
+                "patient_id": match.group(1) if match else image,
+                "id": image,
                 "view": view,
                 "ap_pa": row.get("AP/PA", ""),
             }

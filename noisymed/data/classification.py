@@ -13,9 +13,11 @@ Items are ``{"image": path str, "label": int, "class_name": str}``, for MONAI's 
 
 from __future__ import annotations
 
-import csv
+import os
 from collections.abc import Sequence
 from pathlib import Path
+
+from .csv_labels import read_csv_table, required_cell
 
 __all__ = ["CLASSIFICATION_EXTENSIONS", "DICOM_EXTENSIONS", "folder_classes", "folder_datalist", "csv_datalist"]
 
@@ -151,6 +153,60 @@ def _as_int(text: str) -> int | None:
         return None
 
 
+def _examples(lines: Sequence[int], limit: int = 5) -> str:
+    shown = ", ".join(str(n) for n in lines[:limit])
+    return f"line {shown}" if len(lines) == 1 else f"lines {shown}" + (f" and {len(lines) - limit} more" if len(lines) > limit else "")
+
+
+def _read_rows(csv_file: Path, image_col: str, label_col: str) -> list[tuple[int, str, str]]:
+    """``(line, resolved image path, label text)`` of each row, refusing blank cells, missing and repeated images."""
+    rows, seen = [], {}
+    for line, row in read_csv_table(csv_file, (image_col, label_col))[1]:
+        image, label = required_cell(row, image_col, csv_file, line), required_cell(row, label_col, csv_file, line)
+        path = Path(image).expanduser()
+        path = path if path.is_absolute() else csv_file.parent / path
+        if not path.exists():
+            raise ValueError(f"{csv_file}, line {line}: image {image!r} not found (looked at {path}).")
+        real = os.path.realpath(path)
+        if real in seen:
+            raise ValueError(
+                f"{csv_file}, line {line}: image {image!r} is already on line {seen[real]}; list each image once "
+                "(a repeated image is trained on twice, or leaks between training and validation)."
+            )
+        seen[real] = line
+        rows.append((line, str(path), label))
+    return rows
+
+
+def _label_names(
+    csv_file: Path, label_col: str, rows: list[tuple[int, str, str]], classes: list[str] | None
+) -> list[str] | None:
+    """The class names labels index into (None: integer labels 0..K-1 used as they are); refuses mixed kinds and
+    integer labels with gaps."""
+    names = [(line, label) for line, _, label in rows if (classes is not None and label in classes) or _as_int(label) is None]
+    numbers = [(line, label) for line, _, label in rows if (classes is None or label not in classes) and _as_int(label) is not None]
+    if names and numbers:
+        raise ValueError(
+            f"{csv_file}: the {label_col!r} column mixes class names (e.g. {names[0][1]!r} on line {names[0][0]}) and "
+            f"class indices (e.g. {numbers[0][1]!r} on line {numbers[0][0]}); write every label the same way."
+        )
+    if classes is not None:
+        return classes
+    if names:
+        return sorted({label for _, label in names})
+    values = sorted({_as_int(label) for _, label in numbers})
+    gaps = sorted(set(range(values[-1] + 1)) - set(values)) if values[0] >= 0 else []
+    if gaps:
+        stray = [v for v in values if v > gaps[0]]
+        lines = [line for line, label in numbers if _as_int(label) in stray]
+        raise ValueError(
+            f"{csv_file}: class indices {values} skip {gaps}, so label(s) {stray} ({_examples(lines)}) would make a "
+            f"{values[-1] + 1}-class model with empty classes; fix the stray label(s), or declare the class names "
+            "(classes, index order) if those classes really have no image here."
+        )
+    return None
+
+
 def csv_datalist(
     csv_file: str | Path,
     image_col: str = "path",
@@ -159,10 +215,11 @@ def csv_datalist(
 ) -> list[dict]:
     """Datalist of a CSV file with one image path and one label per row.
 
-    Labels are class indices or class names. With ``classes`` given, a label equal to one of its names maps
-    to that name's position, and an integer label is otherwise taken as the index (it must be below
-    ``len(classes)``). Without ``classes``, integer labels are used as they are if every label is an integer,
-    and otherwise all labels are names, indexed in sorted order.
+    Labels are class indices or class names, one kind per file. With ``classes`` given, a label equal to one of its
+    names maps to that name's position, and an integer label is otherwise taken as the index (it must be below
+    ``len(classes)``). Without ``classes``, integer labels are used as they are and must be ``0..K-1`` without a
+    gap (a stray ``7`` in a binary set is refused, not taken for an 8-class task); name labels are indexed in
+    sorted order.
 
     Args:
         csv_file: the CSV file (a header row naming the columns; UTF-8, an optional BOM is skipped).
@@ -177,9 +234,10 @@ def csv_datalist(
 
     Raises:
         FileNotFoundError: the CSV is missing.
-        ValueError: no data row, a missing column (the present ones are listed), an empty cell, an image path
-            that does not exist, an unknown class name, a negative or too large class index, duplicate
-            ``classes`` (each naming the CSV line).
+        ValueError: a file that is not UTF-8 (byte offset named), no data row, a missing column (the present ones are
+            listed), an empty cell, an image path that does not exist or appears twice, labels mixing names and
+            indices, integer labels with a gap, an unknown class name, a negative or too large class index,
+            duplicate ``classes`` (each naming the CSV file and line).
     """
     csv_file = Path(csv_file).expanduser()
     if not csv_file.is_file():
@@ -189,35 +247,8 @@ def csv_datalist(
         dup = sorted({c for c in classes if classes.count(c) > 1})
         if not classes or dup:
             raise ValueError(f"classes must be distinct class names, got {classes!r}.")
-    base = csv_file.parent
-    rows = []
-    with open(csv_file, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        columns = reader.fieldnames or []
-        missing = [c for c in (image_col, label_col) if c not in columns]
-        if missing:
-            raise ValueError(f"{csv_file}: has no column {missing}; its columns are {columns}.")
-        for row in reader:
-            line = reader.line_num
-            image, label = (row.get(image_col) or "").strip(), (row.get(label_col) or "").strip()
-            if not image or not label:
-                empty = image_col if not image else label_col
-                raise ValueError(f"{csv_file}, line {line}: empty {empty!r} cell.")
-            path = Path(image).expanduser()
-            path = path if path.is_absolute() else base / path
-            if not path.exists():
-                raise ValueError(f"{csv_file}, line {line}: image {image!r} not found (looked at {path}).")
-            rows.append((line, str(path), label))
-    if not rows:
-        raise ValueError(f"{csv_file}: holds no data row.")
-
-    if classes is None:
-        if all(_as_int(label) is not None for _, _, label in rows):
-            names = None
-        else:
-            names = sorted({label for _, _, label in rows})
-    else:
-        names = classes
+    rows = _read_rows(csv_file, image_col, label_col)
+    names = _label_names(csv_file, label_col, rows, classes)
     out = []
     for line, path, label in rows:
         if names is not None and label in names:

@@ -10,23 +10,40 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["LABEL_RULES", "read_csv_rows", "encode_observations", "check_classes"]
+__all__ = ["LABEL_RULES", "read_csv_table", "read_csv_rows", "required_cell", "encode_observations", "check_classes"]
 
 LABEL_RULES = ("ignore", "zero", "one")
 
 
-def read_csv_rows(path: str | Path) -> list[dict[str, str]]:
-    """All rows of a CSV file (``.csv`` or ``.csv.gz``) as dicts of strings.
+def _decode(raw: bytes, path: Path) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ValueError(
+            f"{path}: not UTF-8 text: byte {err.start} (0x{raw[err.start]:02x}, line {line}) is not valid UTF-8; "
+            "save the file as UTF-8 (a spreadsheet's 'CSV UTF-8' export) and run again."
+        ) from None
+
+
+def read_csv_table(
+    path: str | Path, required: Sequence[str] = (), hint: str = ""
+) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """The header and the numbered rows of a CSV file (``.csv`` or ``.csv.gz``), checked before anyone uses them.
 
     Args:
-        path: the file.
+        path: the file (UTF-8; an optional byte order mark is skipped).
+        required: columns the caller needs.
+        hint: what the file should be (e.g. ``"is this CheXpert's train.csv?"``), added to a missing-column message.
 
     Returns:
-        One dict per row, keyed by the header.
+        ``(columns, [(line, row), ...])``: ``line`` is the file line a row ends on (the header is line 1) and
+        ``row`` a dict of strings keyed by the header.
 
     Raises:
         FileNotFoundError: when the file does not exist.
-        ValueError: when the file has no header.
+        ValueError: naming the file: not UTF-8 (with the byte offset and line), no header, a repeated column name,
+            a missing required column (the present ones listed), or no data row (a header-only file).
     """
     path = Path(path)
     if not path.is_file():
@@ -34,10 +51,52 @@ def read_csv_rows(path: str | Path) -> list[dict[str, str]]:
     raw = path.read_bytes()
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
-    reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))
-    if not reader.fieldnames:
-        raise ValueError(f"{path}: no header row.")
-    return list(reader)
+    reader = csv.DictReader(io.StringIO(_decode(raw, path), newline=""))
+    columns = [c.strip() if isinstance(c, str) else c for c in (reader.fieldnames or [])]
+    if not any(columns):
+        raise ValueError(f"{path}: no header row; the first line must name the columns.")
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise ValueError(f"{path}: column(s) {repeated} appear more than once in the header; keep one of each.")
+    reader.fieldnames = columns
+    missing = [c for c in required if c not in columns]
+    if missing:
+        extra = f" ({hint})" if hint else ""
+        raise ValueError(f"{path}: has no column {missing}{extra}; its columns are {columns}.")
+    rows = [(reader.line_num, row) for row in reader]
+    if not rows:
+        raise ValueError(f"{path}: holds no data row, only the header {columns}; add one row per image.")
+    return columns, rows
+
+
+def read_csv_rows(path: str | Path, required: Sequence[str] = (), hint: str = "") -> list[dict[str, str]]:
+    """All rows of a CSV file (``.csv`` or ``.csv.gz``) as dicts of strings, checked by :func:`read_csv_table`.
+
+    Args:
+        path: the file.
+        required: columns the caller needs.
+        hint: what the file should be, for a missing-column message.
+
+    Returns:
+        One dict per row, keyed by the header.
+
+    Raises:
+        FileNotFoundError: when the file does not exist.
+        ValueError: not UTF-8, no header, a repeated or missing column, or no data row (each naming the file).
+    """
+    return [row for _, row in read_csv_table(path, required, hint)[1]]
+
+
+def required_cell(row: dict[str, str], column: str, path: str | Path, line: int) -> str:
+    """The stripped text of a cell that must not be blank.
+
+    Raises:
+        ValueError: naming the file, line and column of a blank (or absent) cell.
+    """
+    text = (row.get(column) or "").strip()
+    if not text:
+        raise ValueError(f"{path}, line {line}: empty {column!r} cell; fill it in or remove the row.")
+    return text
 
 
 def check_classes(classes: Sequence[str], available: Sequence[str], source: str) -> list[str]:

@@ -45,7 +45,7 @@ def cxr_datalist(source: str, root: str | Path, classes: Any = None, **kwargs: A
         The datalist.
 
     Raises:
-        ValueError: for an unknown source (and whatever the reader raises).
+        ValueError: for an unknown source, an image listed twice (and whatever the reader raises).
         FileNotFoundError: when ``root`` does not exist.
     """
     classes = tuple(classes) if classes is not None else cxr_classes(source)
@@ -53,11 +53,21 @@ def cxr_datalist(source: str, root: str | Path, classes: Any = None, **kwargs: A
     if not root.exists():
         raise FileNotFoundError(f"{root}: dataset folder not found.")
     if source == "nih_subset":
-        return nih_subset_datalist(root, classes=classes, **kwargs)
-    if source == "nih":
-        return nih_cxr14_datalist(root / kwargs.pop("csv", "Data_Entry_2017.csv"), classes=classes, **kwargs)
-    if source == "chexpert":
-        return chexpert_datalist(root / kwargs.pop("csv", "train.csv"), image_root=root.parent, classes=classes, **kwargs)
-    if source == "mimic":
-        return mimic_cxr_datalist(root, classes=classes, **kwargs)
-    raise ValueError(f"label source must be one of {CXR_SOURCES}, got {source!r}.")
+        items = nih_subset_datalist(root, classes=classes, **kwargs)
+    elif source == "nih":
+        items = nih_cxr14_datalist(root / kwargs.pop("csv", "Data_Entry_2017.csv"), classes=classes, **kwargs)
+    elif source == "chexpert":
+        items = chexpert_datalist(root / kwargs.pop("csv", "train.csv"), image_root=root.parent, classes=classes, **kwargs)
+    elif source == "mimic":
+        items = mimic_cxr_datalist(root, classes=classes, **kwargs)
+    else:
+        raise ValueError(f"label source must be one of {CXR_SOURCES}, got {source!r}.")
+    seen: set[str] = set()
+    for item in items:
+        if item["image"] in seen:
+            raise ValueError(
+                f"{item['image']} is listed twice in the {source} labels under {root}; list each image once "
+                "(a repeated image is trained on twice, or leaks between training and validation)."
+            )
+        seen.add(item["image"])
+    return items

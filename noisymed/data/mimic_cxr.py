@@ -8,7 +8,7 @@ from pathlib import Path
 from noisymed.utils import as_bool
 
 from .chexpert import CHEXPERT_CLASSES
-from .csv_labels import check_classes, encode_observations, read_csv_rows
+from .csv_labels import check_classes, encode_observations, read_csv_table, required_cell
 
 __all__ = ["MIMIC_SPLITS", "MIMIC_FRONTAL_VIEWS", "mimic_cxr_image_path", "mimic_cxr_datalist"]
 
@@ -61,28 +61,34 @@ def mimic_cxr_datalist(
 
     Raises:
         FileNotFoundError: when a label file is missing.
-        ValueError: for an unknown split, class or rule, or a bad label value.
+        ValueError: for an unknown split, class or rule, a bad label value, or a label file that is not UTF-8, has
+            no data row, lacks a column (``split`` in the split file...) or has a blank id cell (file and line named).
     """
     if split is not None and split not in MIMIC_SPLITS:
         raise ValueError(f"split must be one of {MIMIC_SPLITS} or None, got {split!r}.")
     root = Path(root)
     label_file = _find(root, "mimic-cxr-2.0.0-chexpert")
-    label_rows = read_csv_rows(label_file)
-    classes = check_classes(classes, list(label_rows[0]) if label_rows else classes, str(label_file))
+    header, label_rows = read_csv_table(label_file, ("subject_id", "study_id"), "is this MIMIC-CXR's chexpert file?")
+    classes = check_classes(classes, header, str(label_file))
     labels = {}
-    for n, row in enumerate(label_rows, start=2):
+    for n, row in label_rows:
+        key = (required_cell(row, "subject_id", label_file, n), required_cell(row, "study_id", label_file, n))
         try:
-            labels[(row["subject_id"], row["study_id"])] = encode_observations(
-                [row[c] for c in classes], uncertain=uncertain, blank=blank
-            )
+            labels[key] = encode_observations([row[c] for c in classes], uncertain=uncertain, blank=blank)
         except ValueError as err:
             raise ValueError(f"{label_file}, line {n}: {err}") from None
-    splits = {r["dicom_id"]: r["split"] for r in read_csv_rows(_find(root, "mimic-cxr-2.0.0-split"))}
+    split_file = _find(root, "mimic-cxr-2.0.0-split")
+    splits = {
+        required_cell(r, "dicom_id", split_file, n): required_cell(r, "split", split_file, n)
+        for n, r in read_csv_table(split_file, ("dicom_id", "split"), "is this MIMIC-CXR's split file?")[1]
+    }
+    meta_file = _find(root, "mimic-cxr-2.0.0-metadata")
+    meta_columns = ("dicom_id", "subject_id", "study_id")
     frontal = as_bool(frontal_only, "frontal_only")
     out = []
-    for row in read_csv_rows(_find(root, "mimic-cxr-2.0.0-metadata")):
-        dicom_id, subject, study = row["dicom_id"], row["subject_id"], row["study_id"]
-        view = row.get("ViewPosition", "")
+    for n, row in read_csv_table(meta_file, meta_columns, "is this MIMIC-CXR's metadata file?")[1]:
+        dicom_id, subject, study = (required_cell(row, c, meta_file, n) for c in meta_columns)
+        view = (row.get("ViewPosition") or "").strip()
         if frontal and view not in frontal_views:
             continue
         row_split = splits.get(dicom_id, "")

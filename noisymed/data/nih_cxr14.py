@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .csv_labels import check_classes, read_csv_rows
+from .csv_labels import check_classes, read_csv_table, required_cell
 
 __all__ = ["NIH_CLASSES", "NO_FINDING", "nih_cxr14_datalist", "nih_subset_datalist", "parse_finding_labels"]
 
@@ -85,14 +85,12 @@ def nih_cxr14_datalist(
 
     Raises:
         FileNotFoundError: for a missing CSV or image list.
-        ValueError: for a missing column, an unknown class or a bad ``Finding Labels`` cell (with its line).
+        ValueError: for a CSV that is not UTF-8, has no data row or lacks a column, an unknown class, or a bad or
+            blank cell (with its line).
     """
     csv_path = Path(csv_path)
     classes = check_classes(classes, NIH_CLASSES, "NIH ChestX-ray14")
-    rows = read_csv_rows(csv_path)
-    for col in ("Image Index", "Finding Labels", "Patient ID"):
-        if rows and col not in rows[0]:
-            raise ValueError(f"{csv_path}: no {col!r} column; is this Data_Entry_2017.csv?")
+    rows = read_csv_table(csv_path, ("Image Index", "Finding Labels", "Patient ID"), "is this Data_Entry_2017.csv?")[1]
     keep = None
     if image_list is not None:
         if not Path(image_list).is_file():
@@ -100,9 +98,9 @@ def nih_cxr14_datalist(
         keep = {line.strip() for line in Path(image_list).read_text(encoding="utf-8").splitlines() if line.strip()}
     image_dir = Path(image_dir) if image_dir is not None else csv_path.parent / "images"
     out = []
-    for n, row in enumerate(rows, start=2):
-        name = row["Image Index"].strip()
-        view = row.get("View Position", "").strip()
+    for n, row in rows:
+        name = required_cell(row, "Image Index", csv_path, n)
+        view = (row.get("View Position") or "").strip()
         if (keep is not None and name not in keep) or (frontal_views is not None and view not in frontal_views):
             continue
         try:
@@ -114,7 +112,7 @@ def nih_cxr14_datalist(
                 "image": str(image_dir / name),
                 "label": label,
                 "label_mask": np.ones(len(classes), np.float32),
-                "patient_id": row["Patient ID"].strip(),
+                "patient_id": required_cell(row, "Patient ID", csv_path, n),
                 "id": name,
                 "view": view,
             }
@@ -140,30 +138,41 @@ def nih_subset_datalist(
 
     Raises:
         FileNotFoundError: when ``labels.csv`` is missing.
-        ValueError: for an unknown class, a missing column, or 0/1 columns that contradict ``finding_labels``.
+        ValueError: for an unknown class, a ``labels.csv`` that is not UTF-8, has no data row or lacks a column
+            (``split``...), a blank cell, a finding value other than 0/1, or 0/1 columns that contradict
+            ``finding_labels`` (file and line named).
     """
     root = Path(root)
     csv_path = root / "labels.csv"
-    rows = read_csv_rows(csv_path)
     classes = check_classes(classes, NIH_CLASSES, "NIH ChestX-ray14")
+    columns = ("path", "split", "image_index", "patient_id", "finding_labels", *classes)
+    rows = read_csv_table(csv_path, columns, "the subset's labels.csv has path, split, image_index, patient_id, "
+                          "finding_labels and one 0/1 column per finding")[1]
     out = []
-    for n, row in enumerate(rows, start=2):
-        if split is not None and row["split"] != split:
+    for n, row in rows:
+        row_split = required_cell(row, "split", csv_path, n)
+        if split is not None and row_split != split:
             continue
+        values = [required_cell(row, c, csv_path, n) for c in classes]
+        if any(v not in ("0", "1", "0.0", "1.0") for v in values):
+            bad = next((c, v) for c, v in zip(classes, values) if v not in ("0", "1", "0.0", "1.0"))
+            raise ValueError(f"{csv_path}, line {n}: {bad[0]!r} is {bad[1]!r}; finding columns hold 0 or 1.")
+        label = np.asarray([float(v) for v in values], np.float32)
+        findings = required_cell(row, "finding_labels", csv_path, n)
         try:
-            label = np.asarray([float(row[c]) for c in classes], np.float32)
-        except KeyError as err:
-            raise ValueError(f"{csv_path}: no column {err.args[0]!r}.") from None
-        if not np.array_equal(label, parse_finding_labels(row["finding_labels"], classes)):
-            raise ValueError(f"{csv_path}, line {n}: 0/1 columns contradict finding_labels {row['finding_labels']!r}.")
+            expected = parse_finding_labels(findings, classes)
+        except ValueError as err:
+            raise ValueError(f"{csv_path}, line {n}: {err}") from None
+        if not np.array_equal(label, expected):
+            raise ValueError(f"{csv_path}, line {n}: 0/1 columns contradict finding_labels {findings!r}.")
         out.append(
             {
-                "image": str(root / row["path"]),
+                "image": str(root / required_cell(row, "path", csv_path, n)),
                 "label": label,
                 "label_mask": np.ones(len(classes), np.float32),
-                "patient_id": row["patient_id"],
-                "id": row["image_index"],
-                "split": row["split"],
+                "patient_id": required_cell(row, "patient_id", csv_path, n),
+                "id": required_cell(row, "image_index", csv_path, n),
+                "split": row_split,
             }
         )
     return out

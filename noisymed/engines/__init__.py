@@ -17,12 +17,15 @@ from .noisy_label_methods import (
     noisy_label_trainer,
     reinitialized_copy,
 )
+from .non_finite_loss import NonFiniteLossError, StopOnNonFiniteLoss
 from .spml_trainer import SPML_LOSS_KEYS, SinglePositiveTrainer, SPMLTrainingForward
 
 __all__ = [
     "MutualLearningTrainer",
     "TrainingForward",
     "ProgressBarHandler",
+    "StopOnNonFiniteLoss",
+    "NonFiniteLossError",
     "TrainingCheckpoint",
     "latest_checkpoint",
     "loss_terms",

@@ -9,6 +9,7 @@ all can be scored a ``ValueError`` is raised.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,8 @@ import numpy as np
 import torch
 from monai.metrics import CumulativeIterationMetric
 from scipy.stats import rankdata
+
+from noisymed.utils import write_text_atomic
 
 __all__ = ["average_precision", "roc_auc", "multilabel_scores", "MultiLabelMetric", "MULTILABEL_METRICS", "save_multilabel_report", "save_multilabel_predictions"]
 
@@ -179,7 +182,7 @@ def save_multilabel_report(path: str | Path, details: dict) -> Path:
     """Write a :func:`multilabel_scores` result (mAP, macro AUROC, per-class AP/AUROC, excluded classes) as JSON.
 
     Args:
-        path: the JSON file (its folder is created).
+        path: the JSON file (its folder is created; written whole, atomically).
         details: the result, e.g. ``MultiLabelMetric.details`` after an evaluation run.
 
     Returns:
@@ -190,10 +193,7 @@ def save_multilabel_report(path: str | Path, details: dict) -> Path:
     """
     if not details:
         raise ValueError("no multi-label scores to save: run the evaluation first.")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(details, indent=2) + "\n", encoding="utf-8")
-    return path
+    return write_text_atomic(path, json.dumps(details, indent=2) + "\n")
 
 
 def save_multilabel_predictions(path: str | Path, metric: MultiLabelMetric, ids: Sequence[str] | None = None) -> Path:
@@ -204,7 +204,7 @@ def save_multilabel_predictions(path: str | Path, metric: MultiLabelMetric, ids:
     image once (out-of-fold predictions).
 
     Args:
-        path: the CSV file (its folder is created).
+        path: the CSV file (its folder is created; written whole, atomically).
         metric: a metric after :meth:`MultiLabelMetric.aggregate`.
         ids: one id per sample (e.g. the image paths of an unshuffled validation list); default the row index.
 
@@ -220,11 +220,9 @@ def save_multilabel_predictions(path: str | Path, metric: MultiLabelMetric, ids:
     ids = [str(i) for i in range(n)] if ids is None else [str(i) for i in ids]
     if len(ids) != n:
         raise ValueError(f"{len(ids)} ids for {n} evaluated samples.")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["id"] + [f"score:{c}" for c in metric.class_names] + [f"label:{c}" for c in metric.class_names])
-        for i in range(n):
-            writer.writerow([ids[i]] + [f"{v:.6g}" for v in metric.scores[i]] + [f"{v:g}" for v in metric.targets[i]])
-    return path
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(["id"] + [f"score:{c}" for c in metric.class_names] + [f"label:{c}" for c in metric.class_names])
+    for i in range(n):
+        writer.writerow([ids[i]] + [f"{v:.6g}" for v in metric.scores[i]] + [f"{v:g}" for v in metric.targets[i]])
+    return write_text_atomic(path, text.getvalue())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .check_image import CheckImage, CheckImaged, check_image
 from .contrastive_views import contrastive_view
 from .cxr_views import cxr_preprocessing, strong_view, weak_augmentation
 from .labeled_flag import MarkLabeledd
@@ -16,6 +17,9 @@ from .monochrome import PHOTOMETRIC_TAG, InvertMonochrome1, InvertMonochrome1d, 
 
 __all__ = [
     "MarkLabeledd",
+    "check_image",
+    "CheckImage",
+    "CheckImaged",
     "LoadClassificationImage",
     "LoadClassificationImaged",
     "EnsureChannels",

@@ -26,9 +26,12 @@ from monai.transforms import (
 
 from noisymed.utils import as_bool
 
+from .check_image import CheckImaged
 from .monochrome import InvertMonochrome1d
 
 __all__ = ["cxr_preprocessing", "weak_augmentation", "strong_view"]
+
+_CXR_HINT = "give 2D chest radiographs (PNG/JPEG or a single-frame DICOM file)"
 
 
 def _size(image_size: int | Sequence[int]) -> tuple[int, int]:
@@ -42,6 +45,7 @@ def cxr_preprocessing(image_size: int | Sequence[int] = 64, key: str = "image") 
     """Load a PNG/JPEG or DICOM chest X-ray as a ``(1, H, W)`` float32 image in [0, 1].
 
     ``LoadImaged`` with :func:`noisymed.data.cxr_readers` (explicit readers), ``EnsureChannelFirstd``,
+    :class:`CheckImaged` (a 3D volume or multi-frame DICOM and NaN/infinite pixels are refused, naming the file),
     :class:`InvertMonochrome1d`, ``Resized`` to ``image_size`` (area), ``ScaleIntensityd`` (min-max).
 
     Args:
@@ -59,6 +63,7 @@ def cxr_preprocessing(image_size: int | Sequence[int] = 64, key: str = "image") 
     return [
         LoadImaged(keys=key, reader=cxr_readers(), image_only=True),
         EnsureChannelFirstd(keys=key, channel_dim="no_channel"),
+        CheckImaged(keys=key, spatial_dims=2, hint=_CXR_HINT),
         InvertMonochrome1d(keys=key),
         Resized(keys=key, spatial_size=_size(image_size), mode="area"),
         ScaleIntensityd(keys=key),

@@ -22,6 +22,7 @@ from monai.transforms import LoadImage, MapTransform, Transform
 
 from noisymed.data.sitk_reader import SimpleITKReader
 
+from .check_image import check_image
 from .monochrome import InvertMonochrome1
 
 __all__ = ["LoadClassificationImage", "LoadClassificationImaged", "EnsureChannels", "EnsureChannelsd", "IMAGE_SUFFIXES"]
@@ -40,12 +41,16 @@ def _suffix(path: Path) -> str:
 class LoadClassificationImage(Transform):
     """Array or path -> channel-first float32 ``MetaTensor`` of ``spatial_dims`` spatial axes.
 
+    Every image is checked with :func:`noisymed.transforms.check_image`: a 3D volume given to a 2D model and an
+    image with NaN or infinite values are refused, naming the file (or the array's ``source``).
+
     Args:
         spatial_dims: 2 or 3; a trailing singleton axis of a 2D image read from a 3D container is dropped.
 
     Raises:
         FileNotFoundError: for a path that does not exist.
-        ValueError: for an unsupported suffix or an image whose dimensions do not fit ``spatial_dims``.
+        ValueError: for an unsupported suffix, an image whose dimensions do not fit ``spatial_dims`` (its shape
+            named) or an image with NaN or infinite values.
     """
 
     def __init__(self, spatial_dims: int = 2) -> None:
@@ -76,19 +81,20 @@ class LoadClassificationImage(Transform):
             f"DICOM {DICOM_SUFFIXES} or a DICOM series folder."
         )
 
-    def __call__(self, img: Any) -> torch.Tensor:
+    def __call__(self, img: Any, source: Any = None) -> torch.Tensor:
+        """Load and check ``img`` (a path or an array); ``source`` names an array in error messages."""
         if isinstance(img, (str, Path)):
+            source = str(img)
             out = self._read(Path(img))
         else:
             array = torch.as_tensor(np.asarray(img))
             out = MetaTensor(array[None] if array.ndim == self.spatial_dims else array)
         while out.ndim > self.spatial_dims + 1 and out.shape[-1] == 1:
             out = out[..., 0]
-        if out.ndim != self.spatial_dims + 1:
-            raise ValueError(
-                f"image of shape {tuple(out.shape)} (channel first) does not have {self.spatial_dims} spatial axes."
-            )
-        return out.float()
+        hint = "give 2D images (one slice per file), or train and run a 3D model (spatial_dims 3)"
+        if self.spatial_dims == 3:
+            hint = "give 3D volumes, or train and run a 2D model (spatial_dims 2)"
+        return check_image(out.float(), self.spatial_dims, finite=True, source=source, hint=hint)
 
 
 class LoadClassificationImaged(MapTransform):
@@ -107,7 +113,8 @@ class LoadClassificationImaged(MapTransform):
         for key in self.key_iterator(d):
             if isinstance(d[key], (str, Path)):
                 d[f"{key}_source"] = str(d[key])
-            d[key] = self.loader(d[key])
+            source = None if isinstance(d[key], (str, Path)) else f"{key} of item {d.get('index', '?')}"
+            d[key] = self.loader(d[key], source)
         return d
 
 

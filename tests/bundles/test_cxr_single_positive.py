@@ -15,9 +15,9 @@ from monai.bundle import ConfigParser, verify_metadata, verify_net_in_out
 from monai.bundle import run as bundle_run
 from PIL import Image
 
-from noisymed.data import ensure_cxr_demo, write_dicom_image
+from noisymed.data import ensure_cxr_demo, write_dicom_image, write_dicom_series
 from noisymed.networks import SinglePositiveClassifier
-from tests.conftest import check_model_zoo_layout, check_torchscript_export, run_multi_gpu_bundle
+from tests.conftest import check_model_zoo_layout, check_torchscript_export, exception_messages, parse_error, run_multi_gpu_bundle
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "cxr_single_positive"
 CONFIGS = BUNDLE / "configs"
@@ -106,6 +106,47 @@ def test_train_resume_evaluate_and_infer_png_and_dicom(tmp_path, demo_root):
     assert [Path(r[0]).name for r in rows[1:]] == ["00000000_001.png", "same.dcm"]
     png_p, dcm_p = (np.asarray(r[1:], float) for r in rows[1:])
     assert ((png_p >= 0) & (png_p <= 1)).all() and np.allclose(png_p, dcm_p, atol=1e-4)  # MONOCHROME1 inverted
+
+    # one CSV per run: a rerun refuses before writing anything; --overwrite true replaces the file whole
+    infer = {"config_file": str(CONFIGS / "inference.json"), "logging_file": str(CONFIGS / "logging.conf"),
+             "bundle_root": str(tmp_path), "image_size": 32, "input": str(png)}  # fmt: skip
+    with pytest.raises(Exception) as err:
+        bundle_run(**infer)
+    assert "predictions.csv already exists" in exception_messages(err.value)
+    assert len(list(csv.reader(open(tmp_path / "output" / "predictions.csv")))) == 3
+    bundle_run(**infer, overwrite=True)
+    assert [Path(r[0]).name for r in csv.reader(open(tmp_path / "output" / "predictions.csv"))][1:] == ["00000000_001.png"]
+    with pytest.raises(Exception) as err:
+        bundle_run(
+            config_file=[str(CONFIGS / "train.json"), str(CONFIGS / "evaluate.json")],
+            logging_file=str(CONFIGS / "logging.conf"),
+            **{**TINY, "bundle_root": str(tmp_path), "dataset_dir": str(demo_root)},
+        )
+    assert "metrics.csv already exists (and 2 more)" in exception_messages(err.value)
+
+
+def test_bad_label_tables_and_a_volume_are_refused_by_name(tmp_path, demo_root):
+    data = tmp_path / "data"
+    shutil.copytree(demo_root, data)
+    lines = (data / "labels.csv").read_text().splitlines()
+    drop = lines[0].split(",").index("split")
+    (data / "labels.csv").write_text("\n".join(",".join(c for i, c in enumerate(r.split(",")) if i != drop) for r in lines) + "\n")
+    parser = ConfigParser()
+    parser.read_config(str(CONFIGS / "train.json"))
+    parser.update({**TINY, "bundle_root": str(tmp_path), "dataset_dir": str(data)})
+    assert "labels.csv: has no column ['split']" in parse_error(parser, "datalist")
+    (data / "labels.csv").write_text(lines[0] + "\n")
+    assert "labels.csv: holds no data row" in parse_error(parser, "datalist")
+    (data / "labels.csv").write_bytes(lines[0].encode() + b"\n\x81\n")
+    assert f"labels.csv: not UTF-8 text: byte {len(lines[0]) + 1} (0x81, line 2)" in parse_error(parser, "datalist")
+
+    write_dicom_series(np.zeros((16, 16, 4), np.int16), tmp_path / "ct_series")
+    inf = ConfigParser()
+    inf.read_config(str(CONFIGS / "inference.json"))
+    inf.update({"bundle_root": str(tmp_path), "image_size": 32, "input": str(tmp_path / "ct_series")})
+    with pytest.raises(Exception) as err:
+        inf.get_parsed_content("dataset")[0]
+    assert "ct_series: a 3D volume of shape (1, 16, 16, 4) (channel first), but this model takes 2D images" in exception_messages(err.value)
 
 
 @pytest.mark.parametrize("method", ["full", "role", "ll_ct"])

@@ -17,7 +17,7 @@ from PIL import Image
 
 from noisymed.data import write_dicom_image
 from noisymed.networks import FeatureClassifier
-from tests.conftest import check_model_zoo_layout, check_torchscript_export, parse_error, run_multi_gpu_bundle
+from tests.conftest import check_model_zoo_layout, check_torchscript_export, exception_messages, parse_error, run_multi_gpu_bundle
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "noisy_label_classification"
 CONFIGS = BUNDLE / "configs"
@@ -100,13 +100,26 @@ def test_pretrain_train_resume_evaluate_and_infer_png_nifti_dicom(tmp_path, toy)
     Image.fromarray(picture).save(tmp_path / "case.png")
     nib.save(nib.Nifti1Image(picture.astype(np.float32), np.eye(4)), tmp_path / "case.nii.gz")
     write_dicom_image(picture, tmp_path / "case.dcm")
-    for source in ("case.png", "case.nii.gz", "case.dcm"):
-        _run(["inference.json"], bundle_root=root, input=str(tmp_path / source), classes=["left", "right"], backbone="resnet10", widths=[4, 8, 8, 16])
+    inputs = [str(tmp_path / source) for source in ("case.png", "case.nii.gz", "case.dcm")]
+    _run(["inference.json"], bundle_root=root, input=inputs, classes=["left", "right"], backbone="resnet10", widths=[4, 8, 8, 16])
     rows = list(csv.reader((tmp_path / "output" / "probabilities.csv").open()))
     assert rows[0] == ["filename", "left", "right"] and [Path(r[0]).name for r in rows[1:]] == ["case.png", "case.nii.gz", "case.dcm"]
     values = np.array([[float(v) for v in r[1:]] for r in rows[1:]])
     assert np.allclose(values.sum(1), 1.0, atol=1e-5)
     assert np.allclose(values, values[0], atol=1e-5)  # one picture, three formats, one answer
+
+    # one CSV per run: a rerun refuses before writing anything; --overwrite true replaces the file whole
+    before = (tmp_path / "output" / "probabilities.csv").read_text()
+    with pytest.raises(Exception) as err:
+        _run(["inference.json"], bundle_root=root, input=inputs[0], classes=["a", "b"], backbone="resnet10", widths=[4, 8, 8, 16])
+    assert "probabilities.csv already exists" in exception_messages(err.value)
+    assert (tmp_path / "output" / "probabilities.csv").read_text() == before
+    _run(["inference.json"], bundle_root=root, input=inputs[0], classes=["a", "b"], backbone="resnet10", widths=[4, 8, 8, 16], overwrite=True)
+    rows = list(csv.reader((tmp_path / "output" / "probabilities.csv").open()))
+    assert rows[0] == ["filename", "a", "b"] and len(rows) == 2
+    with pytest.raises(Exception) as err:
+        _run(["train.json", "evaluate.json"], bundle_root=root, dataset=str(toy))
+    assert "metrics.csv already exists" in exception_messages(err.value) and "--eval_dir" in exception_messages(err.value)
 
 
 
@@ -124,6 +137,75 @@ def test_bad_inputs_stop_with_a_named_error(tmp_path, toy):
     inf.read_config(str(CONFIGS / "inference.json"))
     inf.update({"bundle_root": str(tmp_path), "input": str(tmp_path / "nothing.png")})
     assert "nothing.png: input not found" in parse_error(inf, "datalist")
+
+
+def _train_parser(tmp_path, **overrides):
+    parser = ConfigParser()
+    parser.read_config(str(CONFIGS / "train.json"))
+    parser.update({**TINY, "bundle_root": str(tmp_path), **overrides})
+    return parser
+
+
+def _pngs(folder: Path, n: int) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        Image.fromarray(np.full((8, 8), 10 * i, np.uint8)).save(folder / f"{i}.png")
+    return [f"img/{i}.png" for i in range(n)]
+
+
+def test_bad_labels_and_csvs_are_refused_naming_file_and_rows(tmp_path):
+    paths = _pngs(tmp_path / "img", 8)
+    table = tmp_path / "labels.csv"
+
+    def message(text, **overrides):
+        table.write_bytes(text if isinstance(text, bytes) else text.encode())
+        return parse_error(_train_parser(tmp_path, dataset=str(table), **overrides), "split")
+
+    stray = "path,label\n" + "".join(f"{p},{i % 2}\n" for i, p in enumerate(paths[:7])) + f"{paths[7]},7\n"
+    assert "labels.csv: class indices [0, 1, 7] skip [2, 3, 4, 5, 6], so label(s) [7] (line 9)" in message(stray)
+    assert "labels.csv: the 'label' column mixes class names (e.g. 'normal' on line 2) and class indices (e.g. '1' on line 3)" in message(
+        "path,label\n" + f"{paths[0]},normal\n{paths[1]},1\n"
+    )
+    assert f"labels.csv, line 4: image '{paths[0]}' is already on line 2" in message(
+        "path,label\n" + f"{paths[0]},0\n{paths[1]},1\n{paths[0]},1\n"
+    )
+    assert "labels.csv, line 3: empty 'label' cell" in message("path,label\n" + f"{paths[0]},0\n{paths[1]},\n")
+    assert "labels.csv: not UTF-8 text: byte 24 (0xe9, line 2)" in message(f"path,label\n{paths[0]},caf".encode() + b"\xe9\n")
+    assert "labels.csv: holds no data row, only the header ['path', 'label']" in message("path,label\n")
+    assert "labels.csv: has no column ['label']; its columns are ['path', 'split']" in message(f"path,split\n{paths[0]},train\n")
+
+    train, val = tmp_path / "train.csv", tmp_path / "val.csv"
+    train.write_text("path,label\n" + "".join(f"{p},{i % 2}\n" for i, p in enumerate(paths[:6])))
+    val.write_text("path,label\n" + f"{paths[6]},0\n{paths[2]},0\n")
+    error = parse_error(_train_parser(tmp_path, dataset=str(train), val_dataset=str(val)), "split")
+    assert "img/2.png is in the training set" in error and "val.csv): validation would score images the model trained on" in error
+
+
+def test_a_nan_image_is_refused_at_load_and_a_3d_volume_at_inference(tmp_path):
+    paths = _pngs(tmp_path / "img", 6)
+    bad = np.zeros((8, 8), np.float32)
+    bad[2, 3] = np.nan
+    nib.save(nib.Nifti1Image(bad, np.eye(4)), tmp_path / "img" / "nan.nii.gz")
+    (tmp_path / "train.csv").write_text("path,label\n" + "".join(f"{p},{i % 2}\n" for i, p in enumerate(paths[:4])) + "img/nan.nii.gz,1\n")
+    (tmp_path / "val.csv").write_text(f"path,label\n{paths[4]},0\n{paths[5]},1\n")
+    parser = _train_parser(tmp_path, dataset=str(tmp_path / "train.csv"), val_dataset=str(tmp_path / "val.csv"))
+    assert "nan.nii.gz: 1 of 64 values are NaN or infinite (the first at (0, 2, 3))" in parse_error(parser, "train#dataset")
+
+    nib.save(nib.Nifti1Image(np.zeros((8, 8, 5), np.float32), np.eye(4)), tmp_path / "volume.nii.gz")
+    inf = ConfigParser()
+    inf.read_config(str(CONFIGS / "inference.json"))
+    inf.update({"bundle_root": str(tmp_path), "input": str(tmp_path / "volume.nii.gz")})
+    with pytest.raises(Exception) as err:
+        inf.get_parsed_content("dataset")[0]
+    assert "volume.nii.gz: a 3D volume of shape (1, 8, 8, 5) (channel first), but this model takes 2D images" in exception_messages(err.value)
+
+
+def test_training_stops_at_the_first_non_finite_loss_and_saves_no_model(tmp_path, toy):
+    with pytest.raises(Exception) as err:
+        _run(["train.json"], bundle_root=str(tmp_path), dataset=str(toy), epochs=1, batch_size=16, learning_rate=1e10)
+    last = exception_messages(err.value).splitlines()[-1]
+    assert last.startswith("loss=nan at iteration 2 (epoch 1, batch 2): training stopped and these weights are not saved")
+    assert not (tmp_path / "models" / "model.pt").exists() and not (tmp_path / "models" / "checkpoint_final.pt").exists()
 
 
 def test_multi_gpu_config_under_torchrun_gloo(tmp_path, toy):

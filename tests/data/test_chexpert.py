@@ -68,3 +68,20 @@ def test_chexpert_errors_name_the_problem(tmp_path, chexpert_csv):
         chexpert_datalist(bad)
     with pytest.raises(ValueError, match="label source must be one of"):
         cxr_datalist("padchest", tmp_path)
+
+
+def test_chexpert_names_header_only_non_utf8_and_blank_path(tmp_path):
+    bad = tmp_path / "valid.csv"
+    bad.write_text(HEADER + "\n")
+    with pytest.raises(ValueError, match="valid.csv: holds no data row, only the header"):
+        chexpert_datalist(bad)
+    bad.write_bytes((HEADER + "\n").encode() + _row("p/x.jpg", "Frontal", "AP", {}).encode().replace(b"Female", b"F\xe9male") + b"\n")
+    offset = len(HEADER) + 1 + len("p/x.jpg,F")
+    with pytest.raises(ValueError, match=rf"valid.csv: not UTF-8 text: byte {offset} \(0xe9, line 2\)"):
+        chexpert_datalist(bad)
+    bad.write_text(HEADER + "\n" + _row("", "Frontal", "AP", {"Edema": "1"}) + "\n")
+    with pytest.raises(ValueError, match=r"valid.csv, line 2: empty 'Path' cell"):
+        chexpert_datalist(bad)
+    bad.write_text("Path,Edema\nx.jpg,1\n")
+    with pytest.raises(ValueError, match=r"valid.csv: has no column \['Frontal/Lateral'\] \(is this CheXpert's"):
+        chexpert_datalist(bad)

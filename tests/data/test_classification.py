@@ -158,3 +158,51 @@ def test_items_load_through_monai_readers(class_folders):
     assert tuple(png["image"].shape) == (1, 5, 6) and float(png["image"].max()) == 20 and png["label"] == 1
     nii = LoadImaged("image", reader=NibabelReader(), ensure_channel_first=True)(items["c.nii.gz"])
     assert tuple(nii["image"].shape) == (1, 4, 5, 3) and float(nii["image"].mean()) == 1.0 and nii["label"] == 0
+
+
+def test_csv_refuses_a_stray_integer_label(tmp_path):
+    for n in range(6):
+        write_png(tmp_path / f"{n}.png")
+    csv = tmp_path / "l.csv"
+    csv.write_text("path,label\n0.png,0\n1.png,1\n2.png,7\n3.png,1\n4.png,0\n5.png,7\n")
+    with pytest.raises(ValueError, match=r"l.csv: class indices \[0, 1, 7\] skip \[2, 3, 4, 5, 6\], so label\(s\) \[7\] "
+                       r"\(lines 4, 7\) would make a 8-class model"):
+        csv_datalist(csv)
+    # declared classes are the way to keep empty classes on purpose
+    items = csv_datalist(csv, classes=[str(i) for i in range(8)])
+    assert [d["label"] for d in items] == [0, 1, 7, 1, 0, 7]
+
+
+def test_csv_refuses_mixed_names_and_indices(tmp_path):
+    for n in range(3):
+        write_png(tmp_path / f"{n}.png")
+    csv = tmp_path / "l.csv"
+    csv.write_text("path,label\n0.png,normal\n1.png,1\n2.png,pneumonia\n")
+    with pytest.raises(ValueError, match=r"l.csv: the 'label' column mixes class names \(e.g. 'normal' on line 2\) "
+                       r"and class indices \(e.g. '1' on line 3\)"):
+        csv_datalist(csv)
+    with pytest.raises(ValueError, match="mixes class names"):
+        csv_datalist(csv, classes=["normal", "pneumonia"])
+
+
+def test_csv_refuses_an_image_listed_twice(tmp_path):
+    write_png(tmp_path / "img" / "a.png")
+    write_png(tmp_path / "img" / "b.png")
+    csv = tmp_path / "l.csv"
+    csv.write_text("path,label\nimg/a.png,0\nimg/b.png,1\n./img/../img/a.png,1\n")
+    with pytest.raises(ValueError, match=r"l.csv, line 4: image './img/../img/a.png' is already on line 2"):
+        csv_datalist(csv)
+
+
+def test_csv_names_blank_cells_encoding_and_header_only_files(tmp_path):
+    write_png(tmp_path / "a.png")
+    csv = tmp_path / "l.csv"
+    csv.write_text("path,label\na.png, \n")
+    with pytest.raises(ValueError, match=r"l.csv, line 2: empty 'label' cell; fill it in or remove the row"):
+        csv_datalist(csv)
+    csv.write_bytes(b"path,label\na.png,caf\xe9\n")
+    with pytest.raises(ValueError, match=r"l.csv: not UTF-8 text: byte 20 \(0xe9, line 2\)"):
+        csv_datalist(csv)
+    csv.write_text("path,label\n")
+    with pytest.raises(ValueError, match="l.csv: holds no data row, only the header"):
+        csv_datalist(csv)

@@ -78,3 +78,51 @@ def test_errors(tmp_path):
     np.savez(tmp_path / "noval.npz", train_images=np.zeros((2, 4, 4), np.uint8), train_labels=np.array([[0], [1]]))
     with pytest.raises(ValueError, match="has no 'val' split"):
         classification_splits(tmp_path / "noval.npz")
+
+
+def _csv(path, rows):
+    path.write_text("path,label\n" + "".join(f"{p},{y}\n" for p, y in rows))
+    return path
+
+
+def test_an_image_in_both_splits_is_refused(tmp_path):
+    _folders(tmp_path / "img", {"a": 4})
+    train = _csv(tmp_path / "train.csv", [(f"img/a/{i}.png", i % 2) for i in range(3)])
+    val = _csv(tmp_path / "val.csv", [("img/a/3.png", 0), ("img/a/2.png", 0)])
+    with pytest.raises(ValueError, match=r"img/a/2.png is in the training set \(.*train.csv\) and in the validation set "
+                       r"\(.*val.csv\): validation would score images the model trained on"):
+        classification_splits(train, val_dataset=val)
+    _csv(val, [("img/a/3.png", 0)])
+    assert len(classification_splits(train, val_dataset=val)["val"]) == 1
+
+
+def test_folders_linking_one_file_twice_are_refused(tmp_path):
+    root = _folders(tmp_path / "d", {"a": 3, "b": 3})
+    (root / "b" / "copy.png").symlink_to(root / "a" / "0.png")
+    with pytest.raises(ValueError, match="listed twice|in the training set .* and in the validation set"):
+        classification_splits(root, val_fraction=0.5)
+
+
+def test_declared_classes_allow_gaps_and_name_the_classes(tmp_path):
+    _folders(tmp_path / "img", {"a": 4})
+    train = _csv(tmp_path / "train.csv", [(f"img/a/{i}.png", 2 * (i % 2)) for i in range(4)])
+    with pytest.raises(ValueError, match=r"class indices \[0, 2\] skip \[1\]"):
+        classification_splits(train, val_fraction=0.5)
+    split = classification_splits(train, val_fraction=0.5, classes=["no", "maybe", "yes"])
+    assert split["classes"] == ["no", "maybe", "yes"] and sorted(d["label"] for d in split["train"]) == [0, 2]
+    with pytest.raises(ValueError, match="distinct class names"):
+        classification_splits(train, classes=["a", "a"])
+
+
+def test_medmnist_stray_label_is_refused_with_its_row(tmp_path):
+    path = tmp_path / "m.npz"
+    labels = np.array([0, 1, 0, 1, 7, 0])[:, None]
+    np.savez(path, train_images=np.zeros((6, 4, 4), np.uint8), train_labels=labels,
+             val_images=np.zeros((2, 4, 4), np.uint8), val_labels=np.array([[0], [1]]))
+    with pytest.raises(ValueError, match=r"m.npz: class indices \[2, 3, 4, 5, 6\] have no image, so label\(s\) \[7\] "
+                       r"\(e.g. train row 4\) would make a 8-class model"):
+        classification_splits(path)
+    split = classification_splits(path, classes=[str(i) for i in range(8)])
+    assert len(split["classes"]) == 8
+    with pytest.raises(ValueError, match="labels go up to 7 but classes names only 2"):
+        classification_splits(path, classes=["normal", "pneumonia"])

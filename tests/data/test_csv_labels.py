@@ -5,7 +5,7 @@ import gzip
 import numpy as np
 import pytest
 
-from noisymed.data import check_classes, encode_observations, read_csv_rows
+from noisymed.data import check_classes, encode_observations, read_csv_rows, read_csv_table, required_cell
 
 
 def test_encode_observations_rules():
@@ -44,3 +44,40 @@ def test_check_classes():
         check_classes(["a", "z"], ["a", "b"], "src")
     with pytest.raises(ValueError, match="duplicates"):
         check_classes(["a", "a"], ["a"], "src")
+
+
+def test_read_csv_table_numbers_rows_and_checks_columns(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('a,b\n1,"two\nlines"\n3,4\n')
+    columns, rows = read_csv_table(path, required=["a"])
+    assert columns == ["a", "b"] and rows == [(3, {"a": "1", "b": "two\nlines"}), (4, {"a": "3", "b": "4"})]
+    with pytest.raises(ValueError, match=r"t.csv: has no column \['split'\] \(the hint\); its columns are \['a', 'b'\]"):
+        read_csv_table(path, required=["a", "split"], hint="the hint")
+    path.write_text("a,b,a\n1,2,3\n")
+    with pytest.raises(ValueError, match=r"t.csv: column\(s\) \['a'\] appear more than once"):
+        read_csv_table(path)
+
+
+def test_read_csv_table_refuses_header_only_empty_and_non_utf8_files(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("path,label\n")
+    with pytest.raises(ValueError, match=r"t.csv: holds no data row, only the header \['path', 'label'\]"):
+        read_csv_rows(path)
+    path.write_text("")
+    with pytest.raises(ValueError, match="t.csv: no header row"):
+        read_csv_rows(path)
+    path.write_bytes("a,b\nx,1\nM\u00fcller,2\n".encode("latin-1"))  # ü is the single byte 0xfc at offset 9
+    with pytest.raises(ValueError, match=r"t.csv: not UTF-8 text: byte 9 \(0xfc, line 3\)"):
+        read_csv_rows(path)
+    gz = tmp_path / "t.csv.gz"
+    gz.write_bytes(gzip.compress("a\n\xe9\n".encode("latin-1")))
+    with pytest.raises(ValueError, match=r"t.csv.gz: not UTF-8 text: byte 2 \(0xe9, line 2\)"):
+        read_csv_rows(gz)
+
+
+def test_required_cell_names_file_line_and_column():
+    assert required_cell({"a": " x "}, "a", "f.csv", 3) == "x"
+    with pytest.raises(ValueError, match=r"f.csv, line 7: empty 'label' cell"):
+        required_cell({"label": "  "}, "label", "f.csv", 7)
+    with pytest.raises(ValueError, match=r"f.csv, line 2: empty 'split' cell"):
+        required_cell({"label": None}, "split", "f.csv", 2)

@@ -82,3 +82,16 @@ def test_mimic_errors(tmp_path, mimic_root):
         mimic_cxr_datalist(mimic_root, split="val")
     with pytest.raises(FileNotFoundError, match="mimic-cxr-2.0.0-chexpert.csv.gz not found"):
         mimic_cxr_datalist(tmp_path / "nothing")
+
+
+def test_mimic_names_a_missing_split_column_and_blank_ids(mimic_root):
+    split_file = mimic_root / "mimic-cxr-2.0.0-split.csv.gz"
+    _gz(split_file, ["dicom_id,study_id,subject_id", "x,1,2"])
+    with pytest.raises(ValueError, match=r"split.csv.gz: has no column \['split'\] \(is this MIMIC-CXR's split file\?\)"):
+        mimic_cxr_datalist(mimic_root)
+    _gz(split_file, ["dicom_id,study_id,subject_id,split", "x,1,2,"])
+    with pytest.raises(ValueError, match=r"split.csv.gz, line 2: empty 'split' cell"):
+        mimic_cxr_datalist(mimic_root)
+    _gz(split_file, ["dicom_id,study_id,subject_id,split"])
+    with pytest.raises(ValueError, match="split.csv.gz: holds no data row"):
+        mimic_cxr_datalist(mimic_root)

@@ -78,3 +78,46 @@ def test_real_nih_subset():
     assert sum(i["label"].sum() == 0 for i in items) == 400  # half "No Finding"
     assert all(i["label"].shape == (14,) for i in items)
     assert Path(items[0]["image"]).is_file()
+
+
+def test_subset_names_missing_split_column_blank_cells_and_bad_files(tmp_path):
+    root = ensure_cxr_demo(tmp_path / "demo", num_images=8, size=32)
+    path = root / "labels.csv"
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    drop = header.index("split")
+    path.write_text("\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != drop) for line in lines) + "\n")
+    with pytest.raises(ValueError, match=r"labels.csv: has no column \['split'\] \(the subset's labels.csv has path, split"):
+        nih_subset_datalist(root)
+    cells = lines[2].split(",")
+    cells[header.index("Effusion")] = ""
+    path.write_text("\n".join([lines[0], lines[1], ",".join(cells)]) + "\n")
+    with pytest.raises(ValueError, match=r"labels.csv, line 3: empty 'Effusion' cell"):
+        nih_subset_datalist(root)
+    cells[header.index("Effusion")] = "yes"
+    path.write_text("\n".join([lines[0], ",".join(cells)]) + "\n")
+    with pytest.raises(ValueError, match=r"labels.csv, line 2: 'Effusion' is 'yes'; finding columns hold 0 or 1"):
+        nih_subset_datalist(root)
+    path.write_text(lines[0] + "\n")
+    with pytest.raises(ValueError, match="labels.csv: holds no data row"):
+        cxr_datalist("nih_subset", root)
+    path.write_bytes(lines[0].encode() + b"\n\xff\n")
+    with pytest.raises(ValueError, match=rf"labels.csv: not UTF-8 text: byte {len(lines[0]) + 1} \(0xff, line 2\)"):
+        nih_subset_datalist(root)
+
+
+def test_data_entry_names_a_blank_cell(tmp_path):
+    (tmp_path / "Data_Entry_2017.csv").write_text(DATA_ENTRY_HEADER + "\nx.png,,0,9,1,M,PA,1,1,1,1,\n")
+    with pytest.raises(ValueError, match=r"Data_Entry_2017.csv, line 2: empty Finding Labels"):
+        nih_cxr14_datalist(tmp_path / "Data_Entry_2017.csv")
+    (tmp_path / "Data_Entry_2017.csv").write_text(DATA_ENTRY_HEADER + "\n,Mass,0,9,1,M,PA,1,1,1,1,\n")
+    with pytest.raises(ValueError, match=r"Data_Entry_2017.csv, line 2: empty 'Image Index' cell"):
+        nih_cxr14_datalist(tmp_path / "Data_Entry_2017.csv")
+
+
+def test_an_image_listed_twice_is_refused(tmp_path):
+    root = ensure_cxr_demo(tmp_path / "demo", num_images=8, size=32)
+    lines = (root / "labels.csv").read_text().splitlines()
+    (root / "labels.csv").write_text("\n".join(lines + [lines[3]]) + "\n")
+    with pytest.raises(ValueError, match=r"00000001_000.png is listed twice in the nih_subset labels under .*demo; list each"):
+        cxr_datalist("nih_subset", root)

@@ -54,7 +54,7 @@ def test_errors(tmp_path):
     (tmp_path / "x.txt").write_text("no image")
     with pytest.raises(ValueError, match="unsupported image type '.txt'"):
         load(tmp_path / "x.txt")
-    with pytest.raises(ValueError, match="does not have 2 spatial axes"):
+    with pytest.raises(ValueError, match=r"a 3D volume of shape \(2, 3, 4, 5\) \(channel first\), but this model takes 2D"):
         load(np.zeros((2, 3, 4, 5)))
     with pytest.raises(ValueError, match="spatial_dims must be 2 or 3"):
         LoadClassificationImage(4)
@@ -69,3 +69,17 @@ def test_ensure_channels():
         EnsureChannels(1)(torch.zeros(2, 2, 2))
     with pytest.raises(ValueError, match="channels must be 1 or 3"):
         EnsureChannels(2)
+
+
+def test_a_3d_volume_and_a_nan_image_are_refused_naming_the_file(tmp_path):
+    nib.save(nib.Nifti1Image(np.zeros((6, 5, 4), np.float32), np.eye(4)), tmp_path / "vol.nii.gz")
+    with pytest.raises(ValueError, match=r"vol.nii.gz: a 3D volume of shape \(1, 6, 5, 4\) \(channel first\), but this "
+                       r"model takes 2D images; give 2D images \(one slice per file\), or train and run a 3D model"):
+        LoadClassificationImaged("image", spatial_dims=2)({"image": str(tmp_path / "vol.nii.gz")})
+    picture = PICTURE.astype(np.float32)
+    picture[3, 4] = np.nan
+    nib.save(nib.Nifti1Image(picture, np.eye(4)), tmp_path / "nan.nii")
+    with pytest.raises(ValueError, match=r"nan.nii: 1 of 120 values are NaN or infinite \(the first at \(0, 3, 4\)\)"):
+        LoadClassificationImage(2)(tmp_path / "nan.nii")
+    with pytest.raises(ValueError, match=r"image of item 7: 1 of 120 values are NaN or infinite"):
+        LoadClassificationImaged("image")({"image": picture, "index": 7})
