@@ -56,6 +56,11 @@ def test_read_csv_table_numbers_rows_and_checks_columns(tmp_path):
     path.write_text("a,b,a\n1,2,3\n")
     with pytest.raises(ValueError, match=r"t.csv: column\(s\) \['a'\] appear more than once"):
         read_csv_table(path)
+    path.write_text("path,label\nimg/a,b.png,1\nc.png,0\n")  # an unquoted comma shifts the label
+    with pytest.raises(ValueError, match=r"t.csv, line 2: 3 cells for the 2 columns of the header; quote a cell"):
+        read_csv_table(path)
+    path.write_text("a,,\n1,2,3\n")  # empty trailing names (NIH's header ends with a comma) are not repeats
+    assert read_csv_table(path)[1][0][1]["a"] == "1"
 
 
 def test_read_csv_table_refuses_header_only_empty_and_non_utf8_files(tmp_path):
