@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -16,12 +17,15 @@ LABEL_RULES = ("ignore", "zero", "one")
 
 
 def _decode(raw: bytes, path: Path) -> str:
+    """UTF-8 text of ``raw`` without a leading byte order mark; an error names the file, byte offset and line."""
+    bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
     try:
-        return raw.decode("utf-8-sig")
+        return raw[bom:].decode("utf-8")
     except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
+        offset = bom + err.start
+        line = raw[:offset].count(b"\n") + 1
         raise ValueError(
-            f"{path}: not UTF-8 text: byte {err.start} (0x{raw[err.start]:02x}, line {line}) is not valid UTF-8; "
+            f"{path}: not UTF-8 text: byte {offset} (0x{raw[offset]:02x}, line {line}) is not valid UTF-8; "
             "save the file as UTF-8 (a spreadsheet's 'CSV UTF-8' export) and run again."
         ) from None
 

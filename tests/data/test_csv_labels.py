@@ -74,6 +74,11 @@ def test_read_csv_table_refuses_header_only_empty_and_non_utf8_files(tmp_path):
     path.write_bytes("a,b\nx,1\nM\u00fcller,2\n".encode("latin-1"))  # ü is the single byte 0xfc at offset 9
     with pytest.raises(ValueError, match=r"t.csv: not UTF-8 text: byte 9 \(0xfc, line 3\)"):
         read_csv_rows(path)
+    path.write_bytes(b"\xef\xbb\xbfa\n\xff\n")  # the offset counts the byte order mark too
+    with pytest.raises(ValueError, match=r"t.csv: not UTF-8 text: byte 5 \(0xff, line 2\)"):
+        read_csv_rows(path)
+    path.write_bytes(b"\xef\xbb\xbfa\n1\n")
+    assert read_csv_rows(path) == [{"a": "1"}]
     gz = tmp_path / "t.csv.gz"
     gz.write_bytes(gzip.compress("a\n\xe9\n".encode("latin-1")))
     with pytest.raises(ValueError, match=r"t.csv.gz: not UTF-8 text: byte 2 \(0xe9, line 2\)"):
