@@ -299,7 +299,8 @@ def _train_arm(arm: str, seed: int, fold: int | None, common: dict, work: Path, 
     cached = run_dir / "result.json"
     flags = [x for k, v in overrides.items() for x in (f"--{k}", "None" if v is None else str(v))]
     base = [sys.executable, "-m", "monai.bundle", "run", "--logging_file", "configs/logging.conf"]
-    eval_flags = flags + ["--eval_checkpoint", str(run_dir / "models" / "checkpoint_final.pt")]
+    # the run's own eval/ outputs are replaced on purpose when it is trained or evaluated again
+    eval_flags = flags + ["--eval_checkpoint", str(run_dir / "models" / "checkpoint_final.pt"), "--overwrite", "true"]
     eval_cmd = base + ["--config_file", "['configs/train.json','configs/evaluate.json']"] + eval_flags
     if not args.rerun and cached.is_file():
         previous = json.loads(cached.read_text(encoding="utf-8"))

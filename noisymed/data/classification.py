@@ -200,9 +200,9 @@ def _label_names(
         stray = [v for v in values if v > gaps[0]]
         lines = [line for line, label in numbers if _as_int(label) in stray]
         raise ValueError(
-            f"{csv_file}: class indices {values} skip {gaps}, so label(s) {stray} ({_examples(lines)}) would make a "
-            f"{values[-1] + 1}-class model with empty classes; fix the stray label(s), or declare the class names "
-            "(classes, index order) if those classes really have no image here."
+            f"{csv_file}: class indices {values} skip {gaps}, so label(s) {stray} ({_examples(lines)}) would train a "
+            f"model of {values[-1] + 1} classes, {len(gaps)} of them without an image; fix the stray label(s), or "
+            "declare the class names in index order (the bundle's class_names) if those classes really have no image."
         )
     return None
 

@@ -47,8 +47,8 @@ def _refuse_class_gaps(source: Path, split: dict[str, list[dict]], label_counts:
     rows = [f"{name} row {d['index']}" for name, items in split.items() for d in items if d["label"] in stray][:5]
     raise ValueError(
         f"{source}: class indices {gaps} have no image, so label(s) {stray} (e.g. {', '.join(rows) or 'in the test split'}) "
-        f"would make a {counts.size}-class model with empty classes; fix the stray label(s), or declare the class "
-        "names (classes, index order) if those classes really have no image."
+        f"would train a model of {counts.size} classes, {len(gaps)} of them without an image; fix the stray label(s), "
+        "or declare the class names in index order (the bundle's class_names) if those classes really have no image."
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -16,12 +17,15 @@ LABEL_RULES = ("ignore", "zero", "one")
 
 
 def _decode(raw: bytes, path: Path) -> str:
+    """UTF-8 text of ``raw`` without a leading byte order mark; an error names the file, byte offset and line."""
+    bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
     try:
-        return raw.decode("utf-8-sig")
+        return raw[bom:].decode("utf-8")
     except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
+        offset = bom + err.start
+        line = raw[:offset].count(b"\n") + 1
         raise ValueError(
-            f"{path}: not UTF-8 text: byte {err.start} (0x{raw[err.start]:02x}, line {line}) is not valid UTF-8; "
+            f"{path}: not UTF-8 text: byte {offset} (0x{raw[offset]:02x}, line {line}) is not valid UTF-8; "
             "save the file as UTF-8 (a spreadsheet's 'CSV UTF-8' export) and run again."
         ) from None
 
@@ -43,7 +47,8 @@ def read_csv_table(
     Raises:
         FileNotFoundError: when the file does not exist.
         ValueError: naming the file: not UTF-8 (with the byte offset and line), no header, a repeated column name,
-            a missing required column (the present ones listed), or no data row (a header-only file).
+            a missing required column (the present ones listed), a row with more cells than the header (its line),
+            or no data row (a header-only file).
     """
     path = Path(path)
     if not path.is_file():
@@ -55,7 +60,7 @@ def read_csv_table(
     columns = [c.strip() if isinstance(c, str) else c for c in (reader.fieldnames or [])]
     if not any(columns):
         raise ValueError(f"{path}: no header row; the first line must name the columns.")
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    repeated = sorted({c for c in columns if c and columns.count(c) > 1})
     if repeated:
         raise ValueError(f"{path}: column(s) {repeated} appear more than once in the header; keep one of each.")
     reader.fieldnames = columns
@@ -63,7 +68,14 @@ def read_csv_table(
     if missing:
         extra = f" ({hint})" if hint else ""
         raise ValueError(f"{path}: has no column {missing}{extra}; its columns are {columns}.")
-    rows = [(reader.line_num, row) for row in reader]
+    rows = []
+    for row in reader:
+        if row.get(None):  # DictReader keeps the cells beyond the header under the key None
+            raise ValueError(
+                f"{path}, line {reader.line_num}: {len(columns) + len(row[None])} cells for the {len(columns)} columns "
+                "of the header; quote a cell that contains a comma."
+            )
+        rows.append((reader.line_num, row))
     if not rows:
         raise ValueError(f"{path}: holds no data row, only the header {columns}; add one row per image.")
     return columns, rows

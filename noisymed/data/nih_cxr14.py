@@ -146,17 +146,17 @@ def nih_subset_datalist(
     csv_path = root / "labels.csv"
     classes = check_classes(classes, NIH_CLASSES, "NIH ChestX-ray14")
     columns = ("path", "split", "image_index", "patient_id", "finding_labels", *classes)
-    rows = read_csv_table(csv_path, columns, "the subset's labels.csv has path, split, image_index, patient_id, "
-                          "finding_labels and one 0/1 column per finding")[1]
+    hint = "the subset's labels.csv has path, split, image_index, patient_id, finding_labels and a 0/1 column per finding"
+    rows = read_csv_table(csv_path, columns, hint)[1]
     out = []
     for n, row in rows:
         row_split = required_cell(row, "split", csv_path, n)
         if split is not None and row_split != split:
             continue
         values = [required_cell(row, c, csv_path, n) for c in classes]
-        if any(v not in ("0", "1", "0.0", "1.0") for v in values):
-            bad = next((c, v) for c, v in zip(classes, values) if v not in ("0", "1", "0.0", "1.0"))
-            raise ValueError(f"{csv_path}, line {n}: {bad[0]!r} is {bad[1]!r}; finding columns hold 0 or 1.")
+        for c, v in zip(classes, values):
+            if v not in ("0", "1", "0.0", "1.0"):
+                raise ValueError(f"{csv_path}, line {n}: {c!r} is {v!r}; finding columns hold 0 or 1.")
         label = np.asarray([float(v) for v in values], np.float32)
         findings = required_cell(row, "finding_labels", csv_path, n)
         try:

@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import ignite.distributed as idist
 from ignite.engine import Engine, Events
 from monai.utils import CommonKeys
 
@@ -57,11 +58,13 @@ class StopOnNonFiniteLoss:
     def __call__(self, engine: Engine) -> None:
         terms = self.output_transform(engine.state.output)
         bad = {k: v for k, v in terms.items() if not math.isfinite(v)}
-        if bad:
+        # in a multi-GPU run every rank must stop at the same iteration, or the others wait forever in DDP
+        others = idist.all_reduce(float(len(bad))) - len(bad) if idist.get_world_size() > 1 else 0
+        if bad or others:
             state = engine.state
             epoch_length = state.epoch_length or 0
             within = (state.iteration - 1) % epoch_length + 1 if epoch_length else state.iteration
-            shown = ", ".join(f"{k}={v}" for k, v in bad.items())
+            shown = ", ".join(f"{k}={v}" for k, v in bad.items()) or "a NaN/infinite loss on another rank"
             raise NonFiniteLossError(
                 f"{shown} at iteration {state.iteration} (epoch {state.epoch}, batch {within}): training stopped and "
                 "these weights are not saved. Look for a NaN/infinite input or label, or lower the learning rate; "

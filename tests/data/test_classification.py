@@ -166,7 +166,7 @@ def test_csv_refuses_a_stray_integer_label(tmp_path):
     csv = tmp_path / "l.csv"
     csv.write_text("path,label\n0.png,0\n1.png,1\n2.png,7\n3.png,1\n4.png,0\n5.png,7\n")
     with pytest.raises(ValueError, match=r"l.csv: class indices \[0, 1, 7\] skip \[2, 3, 4, 5, 6\], so label\(s\) \[7\] "
-                       r"\(lines 4, 7\) would make a 8-class model"):
+                       r"\(lines 4, 7\) would train a model of 8 classes, 5 of them without an image"):
         csv_datalist(csv)
     # declared classes are the way to keep empty classes on purpose
     items = csv_datalist(csv, classes=[str(i) for i in range(8)])

@@ -120,7 +120,7 @@ def test_medmnist_stray_label_is_refused_with_its_row(tmp_path):
     np.savez(path, train_images=np.zeros((6, 4, 4), np.uint8), train_labels=labels,
              val_images=np.zeros((2, 4, 4), np.uint8), val_labels=np.array([[0], [1]]))
     with pytest.raises(ValueError, match=r"m.npz: class indices \[2, 3, 4, 5, 6\] have no image, so label\(s\) \[7\] "
-                       r"\(e.g. train row 4\) would make a 8-class model"):
+                       r"\(e.g. train row 4\) would train a model of 8 classes, 5 of them without an image"):
         classification_splits(path)
     split = classification_splits(path, classes=[str(i) for i in range(8)])
     assert len(split["classes"]) == 8

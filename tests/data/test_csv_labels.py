@@ -56,6 +56,11 @@ def test_read_csv_table_numbers_rows_and_checks_columns(tmp_path):
     path.write_text("a,b,a\n1,2,3\n")
     with pytest.raises(ValueError, match=r"t.csv: column\(s\) \['a'\] appear more than once"):
         read_csv_table(path)
+    path.write_text("path,label\nimg/a,b.png,1\nc.png,0\n")  # an unquoted comma shifts the label
+    with pytest.raises(ValueError, match=r"t.csv, line 2: 3 cells for the 2 columns of the header; quote a cell"):
+        read_csv_table(path)
+    path.write_text("a,,\n1,2,3\n")  # empty trailing names (NIH's header ends with a comma) are not repeats
+    assert read_csv_table(path)[1][0][1]["a"] == "1"
 
 
 def test_read_csv_table_refuses_header_only_empty_and_non_utf8_files(tmp_path):
@@ -69,6 +74,11 @@ def test_read_csv_table_refuses_header_only_empty_and_non_utf8_files(tmp_path):
     path.write_bytes("a,b\nx,1\nM\u00fcller,2\n".encode("latin-1"))  # ü is the single byte 0xfc at offset 9
     with pytest.raises(ValueError, match=r"t.csv: not UTF-8 text: byte 9 \(0xfc, line 3\)"):
         read_csv_rows(path)
+    path.write_bytes(b"\xef\xbb\xbfa\n\xff\n")  # the offset counts the byte order mark too
+    with pytest.raises(ValueError, match=r"t.csv: not UTF-8 text: byte 5 \(0xff, line 2\)"):
+        read_csv_rows(path)
+    path.write_bytes(b"\xef\xbb\xbfa\n1\n")
+    assert read_csv_rows(path) == [{"a": "1"}]
     gz = tmp_path / "t.csv.gz"
     gz.write_bytes(gzip.compress("a\n\xe9\n".encode("latin-1")))
     with pytest.raises(ValueError, match=r"t.csv.gz: not UTF-8 text: byte 2 \(0xe9, line 2\)"):

@@ -89,3 +89,50 @@ def test_every_bundle_training_lists_the_guard_first(config, section):
     bundles = Path(__file__).resolve().parents[2] / "bundles"
     handlers = json.loads((bundles / config).read_text())[section]["handlers"]
     assert handlers[0] == {"_target_": "noisymed.engines.StopOnNonFiniteLoss"}
+
+
+def _rank_worker(rank: int, port: int, out: str) -> None:
+    import os
+
+    os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)})
+    torch.distributed.init_process_group("gloo", rank=rank, world_size=2)
+    try:
+        images = [torch.ones(3) * i for i in range(6)]
+        if rank == 1:
+            images[3] = torch.full((3,), float("nan"))  # second batch of rank 1 only
+        trainer, _ = _trainer(images, [StopOnNonFiniteLoss()], epochs=1)
+        try:
+            trainer.run()
+            message = "no error"
+        except NonFiniteLossError as err:
+            message = str(err)
+        with open(f"{out}/rank{rank}.txt", "w") as f:
+            f.write(message)
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+def test_a_rank_stops_when_another_rank_has_the_nan(monkeypatch):
+    import ignite.distributed as idist
+
+    monkeypatch.setattr(idist, "get_world_size", lambda: 2)
+    monkeypatch.setattr(idist, "all_reduce", lambda value: value + 1.0)  # the other rank counts one non-finite loss
+    trainer, _ = _trainer([torch.ones(3) * i for i in range(4)], [StopOnNonFiniteLoss()], epochs=1)
+    with pytest.raises(NonFiniteLossError, match=r"^a NaN/infinite loss on another rank at iteration 1 \(epoch 1, batch 1\)"):
+        trainer.run()
+
+
+@pytest.mark.slow
+def test_every_rank_stops_at_the_same_iteration(tmp_path):
+    """Two gloo processes: rank 1 meets a NaN, and both stop at that iteration (no rank waits in DDP forever)."""
+    import socket
+
+    import torch.multiprocessing as mp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(_rank_worker, args=(port, str(tmp_path)), nprocs=2, join=True)
+    rank0, rank1 = (tmp_path / "rank0.txt").read_text(), (tmp_path / "rank1.txt").read_text()
+    assert rank1.startswith("loss=nan at iteration 2 (epoch 1, batch 2)")
+    assert rank0.startswith("a NaN/infinite loss on another rank at iteration 2 (epoch 1, batch 2)")
