@@ -3,6 +3,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -182,3 +183,94 @@ def test_resumed_training_is_bit_identical_to_an_uninterrupted_one(tmp_path, sam
     a, b = (torch.load(tmp_path / d / "checkpoint_final.pt", weights_only=True) for d in ("full", "cut"))
     assert torch.equal(a["optimizer"]["state"][0]["momentum_buffer"], b["optimizer"]["state"][0]["momentum_buffer"])
     assert a["trainer"] == b["trainer"] and a["evaluator"] == b["evaluator"]
+
+
+REPO = Path(__file__).resolve().parents[2]
+DRIVER = Path(__file__).with_name("kill_resume_driver.py")
+
+
+def _assert_same(a, b, where="checkpoint"):
+    assert type(a) is type(b), where
+    if isinstance(a, torch.Tensor):
+        assert a.dtype == b.dtype and torch.equal(a, b), where
+    elif isinstance(a, dict):
+        assert list(a) == list(b), where
+        for key in a:
+            _assert_same(a[key], b[key], f"{where}[{key!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_same(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, where
+
+
+def _kill_and_resume(tmp_path, configs: Path, overrides: dict, kills: list[str], starts: list[int]) -> None:
+    """Train once uninterrupted (``full``) and once killed at each of ``kills`` and resumed (``cut``, each run
+    starting at the iteration in ``starts``); the final checkpoint (weights, optimizer, trainer, best metric,
+    random state) and model.pt must be bit-identical."""
+    import json
+    import subprocess
+    import sys
+
+    runs = [{"overrides": {**overrides, "bundle_root": str(tmp_path / "full")}, "kill": None}]
+    runs += [{"overrides": {**overrides, "bundle_root": str(tmp_path / "cut")}, "kill": k} for k in [*kills, None]]
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"configs": [str(configs / "train.json")], "runs": runs}))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, str(DRIVER), str(plan)], capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    outcomes = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else None
+    expected = [["ok", 0], *[["killed", i] for i in starts[:-1]], ["ok", starts[-1]]]
+    assert outcomes == expected, proc.stderr[-3000:]
+    full, cut = tmp_path / "full" / "models", tmp_path / "cut" / "models"
+    assert sorted(p.name for p in cut.iterdir()) == sorted(p.name for p in full.iterdir())  # no temporaries left
+    for name in ("checkpoint_final.pt", "model.pt"):
+        _assert_same(torch.load(full / name, weights_only=True), torch.load(cut / name, weights_only=True), name)
+
+
+def _handler_config(parser, section="train"):
+    handlers = parser.get(f"{section}#handlers")
+    index = next(i for i, h in enumerate(handlers) if str(h.get("_target_", "")).endswith("TrainingCheckpoint"))
+    return f"{section}#handlers#{index}"
+
+
+def test_la_bundle_killed_at_several_moments_resumes_bit_identical(tmp_path):
+    from monai.bundle import ConfigParser
+
+    from noisymed.data import ensure_la_demo
+
+    configs = REPO / "bundles" / "la_mutual_learning" / "configs"
+    demo = ensure_la_demo(tmp_path / "demo", num_train=4, num_test=2, shape=(32, 32, 32))
+    overrides = {
+        "features": 4, "patch_size": [16, 16, 16], "num_workers": 0, "sw_overlap": 0.25, "dataset_dir": str(demo),
+        "num_labeled": 2, "val_list": "test.list", "max_iterations": 6, "val_interval": 2, "rampup_interval": 1,
+    }  # fmt: skip
+    # after model.pt of epoch 1 (no checkpoint yet: a fresh start with --overwrite true), in the validation of
+    # epoch 2, halfway through writing checkpoint 2, after checkpoint 2 is in place and before checkpoint 1 goes
+    kills = ["val_done:1", "val_iter:2", "ckpt_write:2", "ckpt_renamed:2"]
+    _kill_and_resume(tmp_path, configs, overrides, kills, starts=[0, 0, 2, 2, 4])  # 2 iterations per epoch
+
+    parser = ConfigParser()
+    parser.read_config(str(configs / "train.json"))
+    parser.update({**overrides, "bundle_root": str(tmp_path / "cut")})
+    with pytest.raises(Exception) as err:  # a fresh run into the finished run's models/ folder
+        parser.get_parsed_content(_handler_config(parser))
+    from tests.conftest import exception_messages
+
+    message = exception_messages(err.value)
+    assert "already exists" in message and "--resume true" in message and "--overwrite true" in message
+
+
+def test_noisy_label_bundle_killed_at_several_moments_resumes_bit_identical(tmp_path):
+    rng = np.random.default_rng(0)
+    labels = np.arange(80) % 2
+    images = rng.integers(0, 60, (80, 28, 28)).astype(np.uint8) + (150 * labels[:, None, None]).astype(np.uint8)
+    npz = tmp_path / "toy.npz"
+    np.savez(npz, train_images=images[:64], train_labels=labels[:64, None], val_images=images[64:], val_labels=labels[64:, None])
+    overrides = {
+        "widths": [4, 8, 8, 16], "backbone": "resnet10", "num_workers": 0, "dataset": str(npz), "epochs": 3,
+        "batch_size": 16, "noise_rate": 0.25, "method": "mixup",
+    }  # fmt: skip
+    # in the training of epoch 2 (iteration 6 of 4 per epoch), then in the validation of epoch 3
+    configs = REPO / "bundles" / "noisy_label_classification" / "configs"
+    _kill_and_resume(tmp_path, configs, overrides, ["train_iter:6", "val_iter:3"], starts=[0, 4, 8])  # 4 per epoch
