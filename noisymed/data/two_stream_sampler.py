@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -17,7 +18,8 @@ class TwoStreamBatchSampler(Sampler[list[int]]):
     Both streams are drawn without replacement from reshuffled passes over their indices (a pass
     ends, a new shuffled pass starts), as the semi-supervised LA literature's sampler does. One
     ``__iter__`` yields ``num_batches`` batches, so it fits ignite's epoch loop; the streams go on where
-    they stopped in the next epoch. Under ``torch.distributed`` each rank draws from its own shard
+    they stopped in the next epoch. :meth:`state_dict` / :meth:`load_state_dict` save and restore where the
+    streams stand (a resumed training draws the batches the uninterrupted one would have). Under ``torch.distributed`` each rank draws from its own shard
     (``indices[rank::world_size]``), which plays the role of ``DistributedSampler``.
 
     Args:
@@ -97,3 +99,47 @@ class TwoStreamBatchSampler(Sampler[list[int]]):
 
     def __len__(self) -> int:
         return self.num_batches
+
+    def state_dict(self) -> dict[str, Any]:
+        """Where the streams stand: the shuffle generator's state, the rest of each pass and the index pools.
+
+        Taken between two ``__iter__`` passes (at an epoch's end), it lets a new sampler go on with the same batches.
+
+        Returns:
+            ``{"generator": ByteTensor, "queues": {"primary": [...], "secondary": [...]}, "primary": [...],
+            "secondary": [...]}`` (plain types and a tensor: loadable with ``torch.load(weights_only=True)``).
+        """
+        return {
+            "generator": self.generator.get_state(),
+            "queues": {name: list(queue) for name, queue in self._queues.items()},
+            "primary": list(self.primary),
+            "secondary": list(self.secondary),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Go on where the sampler that wrote ``state`` (see :meth:`state_dict`) stopped.
+
+        Args:
+            state: what :meth:`state_dict` returned.
+
+        Raises:
+            ValueError: when ``state`` lacks a key, was written for other primary/secondary indices (another
+                labeled set, dataset or rank), or queues an index outside its pool.
+        """
+        missing = {"generator", "queues", "primary", "secondary"} - set(state)
+        if missing:
+            raise ValueError(f"sampler state lacks {sorted(missing)}: not written by TwoStreamBatchSampler.state_dict.")
+        for name in ("primary", "secondary"):
+            saved = [int(i) for i in state[name]]
+            if saved != list(getattr(self, name)):
+                raise ValueError(
+                    f"sampler state was written for other {name} indices ({len(saved)} indices, first "
+                    f"{saved[:5]}) than this sampler's ({len(getattr(self, name))}, first {getattr(self, name)[:5]}): "
+                    "the labeled/unlabeled split, the dataset or the rank changed."
+                )
+            queue = [int(i) for i in state["queues"][name]]
+            stray = set(queue) - set(saved)
+            if stray:
+                raise ValueError(f"sampler state queues {name} indices {sorted(stray)[:5]} that are not in its pool.")
+        self.generator.set_state(state["generator"])
+        self._queues = {name: [int(i) for i in state["queues"][name]] for name in ("primary", "secondary")}

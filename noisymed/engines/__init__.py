@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from .bundle_utils import ProgressBarHandler, TrainingCheckpoint, latest_checkpoint, loss_terms, sample_names
+from .bundle_utils import ProgressBarHandler, loss_terms, sample_names
 from .co_teaching_trainer import CoTeachingTrainer, forget_rate
 from .contrastive_pretrainer import ContrastivePretrainer
 from .loss_step_trainer import LossStepTrainer
 from .mixup_attention_trainer import MixupAttentionTrainer
 from .mixup_trainer import MixupTrainer
+from .model_saver import ModelSaver
 from .mutual_learning_trainer import MutualLearningTrainer, TrainingForward
 from .noisy_label_methods import (
     METHOD_OPTIONS,
@@ -18,7 +19,9 @@ from .noisy_label_methods import (
     reinitialized_copy,
 )
 from .non_finite_loss import NonFiniteLossError, StopOnNonFiniteLoss
+from .random_state import capture_random_state, random_transforms, restore_random_state
 from .spml_trainer import SPML_LOSS_KEYS, SinglePositiveTrainer, SPMLTrainingForward
+from .training_checkpoint import TrainingCheckpoint, latest_checkpoint, load_latest_checkpoint
 
 __all__ = [
     "MutualLearningTrainer",
@@ -45,4 +48,9 @@ __all__ = [
     "SinglePositiveTrainer",
     "SPMLTrainingForward",
     "SPML_LOSS_KEYS",
+    "ModelSaver",
+    "load_latest_checkpoint",
+    "capture_random_state",
+    "restore_random_state",
+    "random_transforms",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .atomic_write import TEMP_MARK, atomic_path, torch_save_atomic, write_bytes_atomic, write_text_atomic
+from .atomic_write import TEMP_MARK, atomic_path, remove_temporaries, torch_save_atomic, write_bytes_atomic, write_text_atomic
 from .flags import as_bool
 from .overwrite import refuse_overwrite
 from .ramps import ConsistencyWeight, sigmoid_rampup
@@ -14,6 +14,7 @@ __all__ = [
     "write_bytes_atomic",
     "write_text_atomic",
     "torch_save_atomic",
+    "remove_temporaries",
     "TEMP_MARK",
     "as_bool",
     "refuse_overwrite",

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_path", "write_bytes_atomic", "write_text_atomic", "torch_save_atomic", "TEMP_MARK"]
+__all__ = ["atomic_path", "write_bytes_atomic", "write_text_atomic", "torch_save_atomic", "remove_temporaries", "TEMP_MARK"]
 
 TEMP_MARK = ".tmp"
 """Part of every temporary name (``.<name>.<random>.tmp<suffixes>``): a leftover of a killed write matches
@@ -132,3 +132,23 @@ def torch_save_atomic(obj: Any, path: str | Path) -> Path:
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     return write_bytes_atomic(path, buffer.getbuffer())
+
+
+def remove_temporaries(folder: str | Path, name: str) -> list[Path]:
+    """Remove the temporary files that killed :func:`atomic_path` writes of ``folder/name`` left behind.
+
+    Only call it where no other process is writing the same target at that moment (e.g. when a run starts).
+
+    Args:
+        folder: the targets' folder.
+        name: the target's file name, or a glob of names (``"checkpoint_*.pt"``).
+
+    Returns:
+        The files removed (``.<name>.<random>.tmp<suffixes>``).
+    """
+    removed = []
+    for leftover in sorted(Path(folder).glob(f".{name}.*{TEMP_MARK}*")):
+        if leftover.is_file():
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    return removed

@@ -68,3 +68,14 @@ def test_a_body_that_writes_nothing_is_an_error_and_leaves_no_file(tmp_path):
         with atomic_path(tmp_path / "x.csv") as tmp:
             tmp.unlink()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_remove_temporaries_removes_only_leftovers_of_the_named_targets(tmp_path):
+    from noisymed.utils import remove_temporaries
+
+    names = ["checkpoint_epoch=2.pt", ".checkpoint_epoch=3.pt.k2j_x.tmp.pt", ".model.pt.ab12.tmp.pt", ".hidden.pt"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+    assert [p.name for p in remove_temporaries(tmp_path, "checkpoint_*.pt")] == [".checkpoint_epoch=3.pt.k2j_x.tmp.pt"]
+    assert [p.name for p in remove_temporaries(tmp_path, "model.pt")] == [".model.pt.ab12.tmp.pt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".hidden.pt", "checkpoint_epoch=2.pt"]

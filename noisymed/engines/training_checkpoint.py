@@ -1,0 +1,300 @@
+"""Crash-safe training checkpoints, and resuming from the newest one that loads, on the path the run would have taken.
+
+A checkpoint holds the network, optimizer, learning-rate scheduler, trainer state, the evaluator's best metric and
+its epoch, and the random state (:mod:`noisymed.engines.random_state`: global generators, the random transforms'
+generators, the training sampler). It is written at the end of an epoch *after* every other end-of-epoch handler
+(validation, ``model.pt``, the scheduler step), through :func:`noisymed.utils.torch_save_atomic`: a kill at any moment
+leaves the previous complete checkpoint, and the older periodic checkpoint is removed only once the new one is
+complete. A run resumed from it on CPU ends with bit-identical weights to an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from ignite.engine import Engine, Events
+from torch import nn
+from torch.optim import Optimizer
+
+from noisymed.utils import as_bool, refuse_overwrite, remove_temporaries, torch_save_atomic
+
+from .random_state import capture_random_state, restore_random_state
+
+__all__ = ["TrainingCheckpoint", "latest_checkpoint", "load_latest_checkpoint", "REQUIRED_KEYS"]
+
+REQUIRED_KEYS = ("model", "optimizer", "trainer")
+"""What every training checkpoint holds (older ones, written by MONAI's ``CheckpointSaver``, hold only these)."""
+
+logger = logging.getLogger(__name__)
+
+
+def _reason(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0][:200] if text else ''}".rstrip(": ")
+
+
+def _check_content(ckpt: Any) -> None:
+    if not isinstance(ckpt, Mapping):
+        raise ValueError(f"holds a {type(ckpt).__name__}, not a dict of states")
+    missing = [k for k in REQUIRED_KEYS if k not in ckpt]
+    if missing:
+        raise ValueError(f"not a training checkpoint: lacks {missing} (has {sorted(ckpt)[:8]})")
+    trainer = ckpt["trainer"]
+    if not isinstance(trainer, Mapping) or not isinstance(trainer.get("iteration"), int):
+        raise ValueError("its trainer state has no iteration count")
+
+
+def load_latest_checkpoint(
+    ckpt_dir: str | Path, pattern: str = "checkpoint_*.pt", map_location: Any = "cpu"
+) -> tuple[Path, dict[str, Any]]:
+    """The newest training checkpoint in ``ckpt_dir`` that loads, by the iteration recorded inside.
+
+    Every file matching ``pattern`` is loaded (``torch.load(weights_only=True)``: no pickled code runs) and checked
+    to be a training checkpoint; one that does not load (0-byte, truncated, not a checkpoint) is skipped with a
+    warning naming it and why. Temporary files of interrupted writes (``.*.tmp*``) never match. Ties (the last
+    periodic checkpoint and ``checkpoint_final.pt``) go to the later name.
+
+    Args:
+        ckpt_dir: the checkpoint folder.
+        pattern: glob of checkpoint names.
+        map_location: where tensors are loaded.
+
+    Returns:
+        The path and the loaded checkpoint.
+
+    Raises:
+        FileNotFoundError: when no file matches (nothing to resume from).
+        RuntimeError: when files match but none loads; the message names each file and its reason.
+    """
+    files = sorted(p for p in Path(ckpt_dir).glob(pattern) if p.is_file())
+    if not files:
+        raise FileNotFoundError(f"{ckpt_dir}: no training checkpoint matching {pattern!r} to resume from.")
+    best: tuple[int, Path, dict[str, Any]] | None = None
+    failed: list[str] = []
+    for path in files:
+        try:
+            ckpt = torch.load(path, map_location=map_location, weights_only=True)
+            _check_content(ckpt)
+        except Exception as err:  # any reason a file does not load makes it unusable, and is reported
+            failed.append(f"{path} ({_reason(err)})")
+            continue
+        iteration = int(ckpt["trainer"]["iteration"])
+        if best is None or iteration >= best[0]:
+            best = (iteration, path, ckpt)
+    if best is None:
+        raise RuntimeError(
+            f"{ckpt_dir}: none of the {len(files)} training checkpoints loads, nothing to resume from: "
+            + "; ".join(failed)
+            + ". Start a new training with --resume false --overwrite true."
+        )
+    for item in failed:
+        logger.warning(f"resume: skipped {item}")
+    logger.info(f"resume: {best[1]} (iteration {best[0]}) is the newest checkpoint that loads")
+    return best[1], best[2]
+
+
+def latest_checkpoint(ckpt_dir: str | Path, pattern: str = "checkpoint_*.pt") -> str:
+    """Path of the newest training checkpoint in ``ckpt_dir`` that loads (see :func:`load_latest_checkpoint`).
+
+    Raises:
+        FileNotFoundError: when there is none to resume from.
+        RuntimeError: when none of them loads.
+    """
+    return str(load_latest_checkpoint(ckpt_dir, pattern)[0])
+
+
+def _multi_process() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+class TrainingCheckpoint:
+    """Save, and optionally resume, the whole training state; crash-safe, and bit-identical on resume (CPU).
+
+    Files under ``save_dir``: ``checkpoint_epoch=N.pt`` every ``save_interval`` epochs (the newest ``n_saved`` kept)
+    and ``checkpoint_final.pt`` when training completes (never when it fails). Each holds ``model``, ``optimizer``,
+    ``lr_scheduler`` (when given), ``trainer`` (``engine.state_dict()``), ``evaluator`` (``best_metric``,
+    ``best_metric_epoch``, ``key_metric_name``) and ``random_state`` (see :func:`capture_random_state`). It is
+    written when the epoch ends, after every other ``EPOCH_COMPLETED`` handler (this handler registers its writer
+    when the run starts), so validation, the ``model.pt`` of a new best and the scheduler step are all in it.
+
+    Resume (``resume=True``): the newest checkpoint that loads (:func:`load_latest_checkpoint`) is chosen when the
+    handler is attached, so a run with nothing to resume from stops before training; it is applied when the run
+    starts (the random state must be the one the checkpoint saw). A fresh run (``resume=False``) into a folder that
+    holds checkpoints or ``model_filename`` stops with the two ways on, unless ``overwrite`` is set: then the earlier
+    run's checkpoints and model file are removed when training starts.
+
+    In a multi-process (DDP) run only rank 0 writes; the random and sampler states are those of rank 0, so other
+    ranks resume without them (weights, optimizer and epoch are restored, the path is not bit-identical).
+
+    Args:
+        save_dir: checkpoint folder.
+        network: the network (not its DDP wrapper).
+        optimizer: the optimizer.
+        resume: load the newest loadable checkpoint in ``save_dir`` before training starts.
+        save: write checkpoints (False on the non-zero ranks of a multi-GPU run).
+        save_interval: epochs between checkpoints.
+        n_saved: how many periodic checkpoints to keep.
+        lr_scheduler: optional learning-rate scheduler, saved and resumed with the rest.
+        evaluator: the validation engine (a MONAI ``Workflow``) whose best metric is saved and restored.
+        overwrite: let a fresh run replace an earlier run's checkpoints and model file.
+        model_filename: the inference model's file in ``save_dir``, covered by the overwrite policy.
+
+    Raises:
+        FileExistsError: when a fresh run would replace an earlier run's files (``overwrite`` false).
+        FileNotFoundError: at attach time, when ``resume`` is set and there is nothing to resume from.
+        RuntimeError: at attach time, when ``resume`` is set and no checkpoint loads (each file named, with why).
+        ValueError: for a non-positive ``save_interval`` or ``n_saved``; when the run starts, for a checkpoint
+            that does not fit this training (network, optimizer, epoch length, more epochs than ``max_epochs``).
+    """
+
+    PREFIX = "checkpoint"
+
+    def __init__(
+        self,
+        save_dir: str | Path,
+        network: nn.Module,
+        optimizer: Optimizer,
+        resume: bool | str = False,
+        save: bool | str = True,
+        save_interval: int = 1,
+        n_saved: int = 1,
+        lr_scheduler: Any = None,
+        evaluator: Engine | None = None,
+        overwrite: bool | str = False,
+        model_filename: str = "model.pt",
+    ):
+        self.save_dir = Path(save_dir)
+        self.network = network
+        self.optimizer = optimizer
+        self.resume = as_bool(resume, "resume")
+        self.save = as_bool(save, "save")
+        self.overwrite = as_bool(overwrite, "overwrite")
+        if int(save_interval) < 1 or int(n_saved) < 1:
+            raise ValueError(f"save_interval and n_saved must be >= 1, got {save_interval} and {n_saved}.")
+        self.save_interval = int(save_interval)
+        self.n_saved = int(n_saved)
+        self.lr_scheduler = lr_scheduler
+        self.evaluator = evaluator
+        self.model_filename = model_filename
+        self._loaded: tuple[Path, dict[str, Any]] | None = None
+        self._writer_registered = False
+        if not self.resume:
+            refuse_overwrite(self.earlier_files(), self.overwrite, hint="pass --resume true to continue that training")
+
+    def earlier_files(self) -> list[Path]:
+        """The checkpoints and model file an earlier run left in ``save_dir``."""
+        if not self.save_dir.is_dir():
+            return []
+        found = sorted(self.save_dir.glob(f"{self.PREFIX}_*.pt")) + [self.save_dir / self.model_filename]
+        return [p for p in found if p.is_file()]
+
+    def attach(self, engine: Engine) -> None:
+        """Choose the checkpoint to resume from (``resume``) and hook loading and saving to ``engine``'s run."""
+        if self.resume:
+            self._loaded = load_latest_checkpoint(self.save_dir, f"{self.PREFIX}_*.pt")
+        engine.add_event_handler(Events.STARTED, self._started)
+
+    def _started(self, engine: Engine) -> None:
+        if self.save:
+            removed = remove_temporaries(self.save_dir, f"{self.PREFIX}_*.pt")
+            if removed:
+                logger.info(f"removed temporary files of interrupted writes: {', '.join(p.name for p in removed)}")
+            if not self.resume and self.overwrite:
+                for path in self.earlier_files():
+                    path.unlink()
+                    logger.warning(f"overwrite: removed {path} of an earlier run")
+        if self._loaded is not None:
+            path, ckpt = self._loaded
+            self._loaded = None  # the states are copied into the objects; drop the loaded tensors
+            self._restore(engine, path, ckpt)
+        if self.save and not self._writer_registered:  # registered now: after every handler attached before the run
+            engine.add_event_handler(Events.EPOCH_COMPLETED, self._epoch_completed)
+            engine.add_event_handler(Events.COMPLETED, self._completed)
+            self._writer_registered = True
+
+    def _restore(self, engine: Engine, path: Path, ckpt: Mapping[str, Any]) -> None:
+        data_loader = getattr(engine, "data_loader", None)
+        trainer = dict(ckpt["trainer"])
+        if engine.state.epoch_length is not None and trainer.get("epoch_length") != engine.state.epoch_length:
+            raise ValueError(
+                f"{path}: written with {trainer.get('epoch_length')} iterations per epoch, this run has "
+                f"{engine.state.epoch_length}: resume with the data and batch settings of that training."
+            )
+        has_scheduler = "lr_scheduler" in ckpt
+        if (self.lr_scheduler is not None) != has_scheduler:
+            raise ValueError(
+                f"{path}: {'holds' if has_scheduler else 'lacks'} a learning-rate scheduler state, "
+                f"this run {'has none' if has_scheduler else 'has one'}."
+            )
+        try:
+            self.network.load_state_dict(ckpt["model"])
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+            if self.lr_scheduler is not None:
+                self.lr_scheduler.load_state_dict(ckpt["lr_scheduler"])
+        except (RuntimeError, ValueError, KeyError) as err:
+            raise ValueError(f"{path} does not fit this training's network/optimizer: {_reason(err)}") from err
+        max_epochs = engine.state.max_epochs
+        trainer.pop("max_epochs", None)
+        trainer.pop("max_iters", None)
+        trainer["max_epochs"] = max_epochs
+        epoch = trainer["iteration"] // trainer["epoch_length"] if trainer.get("epoch_length") else 0
+        if max_epochs is not None and epoch > max_epochs:
+            raise ValueError(f"{path} is at epoch {epoch}, beyond this run's max_epochs={max_epochs}: raise it to go on.")
+        engine.load_state_dict(trainer)
+        evaluator_state = ckpt.get("evaluator")
+        if self.evaluator is not None and evaluator_state:
+            self.evaluator.state.best_metric = evaluator_state["best_metric"]
+            self.evaluator.state.best_metric_epoch = evaluator_state["best_metric_epoch"]
+        elif self.evaluator is not None:
+            logger.warning(f"{path} holds no best metric: the next validation replaces {self.model_filename}")
+        random_state = ckpt.get("random_state")
+        if random_state is None:
+            logger.warning(f"{path} holds no random state (an older checkpoint): the resumed run takes another path")
+        elif _multi_process():
+            logger.warning("multi-process run: random and sampler states are rank 0's and are not restored")
+        else:
+            for problem in restore_random_state(random_state, data_loader):
+                logger.warning(f"resume from {path}: {problem}; the resumed run takes another path")
+        logger.info(f"resumed from {path} at epoch {engine.state.epoch}, iteration {engine.state.iteration}")
+
+    def state(self, engine: Engine) -> dict[str, Any]:
+        """Everything a checkpoint holds, taken now (see the class docstring)."""
+        ckpt: dict[str, Any] = {
+            "model": self.network.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "trainer": dict(engine.state_dict()),
+            "random_state": capture_random_state(getattr(engine, "data_loader", None)),
+        }
+        if self.lr_scheduler is not None:
+            ckpt["lr_scheduler"] = self.lr_scheduler.state_dict()
+        if self.evaluator is not None:
+            state = self.evaluator.state
+            best = state.best_metric
+            ckpt["evaluator"] = {
+                "best_metric": float(best.item() if hasattr(best, "item") else best),
+                "best_metric_epoch": int(state.best_metric_epoch),
+                "key_metric_name": getattr(state, "key_metric_name", None),
+            }
+        return ckpt
+
+    def _epoch_completed(self, engine: Engine) -> None:
+        epoch = engine.state.epoch
+        if epoch % self.save_interval:
+            return
+        torch_save_atomic(self.state(engine), self.save_dir / f"{self.PREFIX}_epoch={epoch}.pt")
+        older = []  # only once the new file is complete
+        for path in self.save_dir.glob(f"{self.PREFIX}_epoch=*.pt"):
+            found = re.fullmatch(rf"{self.PREFIX}_epoch=(\d+)\.pt", path.name)
+            if found and int(found.group(1)) < epoch:
+                older.append((int(found.group(1)), path))
+        for _, path in sorted(older)[: max(0, len(older) - (self.n_saved - 1))]:
+            path.unlink(missing_ok=True)
+
+    def _completed(self, engine: Engine) -> None:
+        torch_save_atomic(self.state(engine), self.save_dir / f"{self.PREFIX}_final.pt")
