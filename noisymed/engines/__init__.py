@@ -8,6 +8,8 @@ from .contrastive_pretrainer import ContrastivePretrainer
 from .loss_step_trainer import LossStepTrainer
 from .mixup_attention_trainer import MixupAttentionTrainer
 from .mixup_trainer import MixupTrainer
+from .model_loader import ModelLoader, load_model_weights
+from .model_settings import MODEL_SETTINGS_NAME, ModelSettingsSaver, read_model_settings
 from .mutual_learning_trainer import MutualLearningTrainer, TrainingForward
 from .noisy_label_methods import (
     METHOD_OPTIONS,
@@ -42,4 +44,9 @@ __all__ = [
     "SinglePositiveTrainer",
     "SPMLTrainingForward",
     "SPML_LOSS_KEYS",
+    "ModelLoader",
+    "load_model_weights",
+    "ModelSettingsSaver",
+    "read_model_settings",
+    "MODEL_SETTINGS_NAME",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .check_volume import DEFAULT_MAX_VOXELS, CheckVolume, CheckVolumed
 from .contrastive_views import contrastive_view
 from .cxr_views import cxr_preprocessing, strong_view, weak_augmentation
 from .labeled_flag import MarkLabeledd
@@ -13,8 +14,13 @@ from .load_image import (
     LoadClassificationImaged,
 )
 from .monochrome import PHOTOMETRIC_TAG, InvertMonochrome1, InvertMonochrome1d, photometric_interpretation
+from .save_mask import SaveMaskd
 
 __all__ = [
+    "CheckVolume",
+    "CheckVolumed",
+    "DEFAULT_MAX_VOXELS",
+    "SaveMaskd",
     "MarkLabeledd",
     "LoadClassificationImage",
     "LoadClassificationImaged",
