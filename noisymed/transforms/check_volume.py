@@ -107,7 +107,8 @@ class CheckVolume(Transform):
         affine = np.asarray(torch.as_tensor(affine, dtype=torch.float64).cpu())
         spacing = np.sqrt((affine[:3, :3] ** 2).sum(axis=0))
         if not np.all(np.isfinite(spacing)) or np.any(spacing <= 0):
-            raise ValueError(f"{name}: the header gives voxel size {tuple(spacing.round(6))} mm; it must be positive.")
+            shown = tuple(float(f"{s:.6g}") for s in spacing)
+            raise ValueError(f"{name}: the header gives voxel size {shown} mm; it must be positive.")
         if self.pixdim is None:
             return
         out = np.maximum(np.round(np.asarray(spatial) * spacing / self.pixdim), 1).astype(np.int64)
