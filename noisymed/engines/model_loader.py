@@ -99,9 +99,15 @@ def load_model_weights(
     try:
         obj = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        raise ValueError(f"{path}: not a plain state dict (it needs pickled code to load, which is refused): {err}") from err
-    except (RuntimeError, EOFError, OSError) as err:
-        raise ValueError(f"{path}: cannot be read as a PyTorch file; it may be truncated or not a model ({err}).") from err
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(
+            f"{path}: cannot be read as a PyTorch file of plain tensors: it is truncated or of another format, or it "
+            f"needs pickled code to load, which is refused ({first})."
+        ) from err
+    except Exception as err:  # torch raises RuntimeError, EOFError, KeyError... for a cut or foreign file
+        raise ValueError(
+            f"{path}: cannot be read as a PyTorch file; it may be truncated or not a model ({type(err).__name__}: {err})."
+        ) from err
     state = _state_dict(obj, path)
     own = network.state_dict()
     missing = [k for k in own if k not in state]
