@@ -13,7 +13,7 @@ python -m monai.bundle run --config_file "$demo" --logging_file configs/logging.
 echo "== 2/3 segmenting a NIfTI volume and a DICOM series"
 mapfile -t inputs < <(python ../../scripts/make_la_demo_inputs.py --demo_dir demo_data --output_dir demo_data/inputs)
 for input in "${inputs[@]}"; do
-    python -m monai.bundle run --config_file "$infer" --logging_file configs/logging.conf --input "$input"
+    python -m monai.bundle run --config_file "$infer" --logging_file configs/logging.conf --input "$input" --overwrite true
 done
 
 echo "== 3/3 done"

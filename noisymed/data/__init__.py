@@ -12,8 +12,18 @@ from .demo import DEMO_SHAPE, ensure_la_demo, export_demo_inputs, make_la_like_c
 from .demo_cxr import CXR_DEMO_FINDINGS, ensure_cxr_demo, make_cxr_like_image
 from .dicom_io import new_dicom_uid, write_dicom_image, write_dicom_series
 from .h5_reader import H5Reader
-from .inputs import image_datalist
-from .la_h5 import LA_H5_NAME, LA_SPACING, LADataError, check_la_case, la_cases, la_h5_to_nifti, la_splits, read_case_list
+from .inputs import VOLUME_SUFFIXES, image_datalist, segmentation_datalist
+from .la_h5 import (
+    LA_H5_NAME,
+    LA_SPACING,
+    LADataError,
+    check_la_case,
+    check_label_foreground,
+    la_cases,
+    la_h5_to_nifti,
+    la_splits,
+    read_case_list,
+)
 from .medmnist import MEDMNIST_SPLITS, medmnist_datalist, medmnist_info
 from .mimic_cxr import MIMIC_FRONTAL_VIEWS, MIMIC_SPLITS, mimic_cxr_datalist, mimic_cxr_image_path
 from .nih_cxr14 import NIH_CLASSES, NO_FINDING, nih_cxr14_datalist, nih_subset_datalist, parse_finding_labels
@@ -26,6 +36,8 @@ __all__ = [
     "classification_splits",
     "H5Reader",
     "image_datalist",
+    "segmentation_datalist",
+    "VOLUME_SUFFIXES",
     "SimpleITKReader",
     "list_dicom_series",
     "write_dicom_series",
@@ -37,6 +49,7 @@ __all__ = [
     "LA_SPACING",
     "read_case_list",
     "check_la_case",
+    "check_label_foreground",
     "la_cases",
     "la_splits",
     "la_h5_to_nifti",

@@ -1,11 +1,14 @@
-"""Datalists for inference from what a user points at: image files or DICOM series folders."""
+"""Datalists for inference from what a user points at: image files or DICOM series folders, and where outputs go."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["image_datalist"]
+from noisymed.utils import refuse_overwrite
+
+__all__ = ["image_datalist", "segmentation_datalist", "VOLUME_SUFFIXES"]
 
 
 def image_datalist(inputs: str | Path | Sequence[str | Path] | None, key: str = "image") -> list[dict]:
@@ -31,4 +34,83 @@ def image_datalist(inputs: str | Path | Sequence[str | Path] | None, key: str = 
         if not path.exists():
             raise FileNotFoundError(f"{path}: input not found.")
         out.append({key: str(path)})
+    return out
+
+
+#: File name endings of volumes a folder given as input is expanded to (a folder without any is a DICOM series).
+VOLUME_SUFFIXES: tuple[str, ...] = (".nii.gz", ".nii", ".mha", ".mhd", ".nrrd", ".nhdr")
+_STRIP_SUFFIXES = (*VOLUME_SUFFIXES, ".dcm", ".dicom", ".ima", ".img", ".hdr")
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for suffix in _STRIP_SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _expand(path: Path) -> list[Path]:
+    """A folder holding volume files stands for those files; any other folder is one DICOM series."""
+    if not path.is_dir():
+        return [path]
+    volumes = sorted(p for p in path.iterdir() if p.is_file() and p.name.lower().endswith(VOLUME_SUFFIXES))
+    return volumes or [path]
+
+
+def segmentation_datalist(
+    inputs: str | Path | Sequence[str | Path] | None,
+    output_dir: str | Path,
+    postfix: str = "seg",
+    extension: str = ".nii.gz",
+    overwrite: bool | str = False,
+    key: str = "image",
+    output_key: str = "output",
+) -> list[dict]:
+    """``[{key: input, output_key: mask path}, ...]``: the inputs of a segmentation run and where each mask goes.
+
+    Inputs are files (NIfTI, MHA, NRRD...), DICOM series folders, or folders of volume files (expanded to the
+    files ending with :data:`VOLUME_SUFFIXES` directly in them, in name order).
+
+    Naming rule: the mask of ``<folder>/<name>.<ext>`` (or of the DICOM folder ``<folder>/<name>``) is
+    ``<output_dir>/<sub>/<name>_<postfix><extension>``, where ``<sub>`` is ``<folder>`` relative to the deepest
+    folder holding all inputs (empty for a single input or inputs of one folder). Inputs of different folders
+    with the same name therefore get different masks; two inputs that would still share one (the same file
+    given twice, ``case.nii`` beside ``case.nii.gz``) are refused. Everything is checked before anything is
+    written: with ``overwrite`` false an existing mask stops the run, naming it.
+
+    Args:
+        inputs: a path or a list of paths.
+        output_dir: the folder of the masks.
+        postfix: added to each input's name.
+        extension: file name ending of the masks (picks the format).
+        overwrite: replace masks an earlier run wrote.
+        key: datalist key of the input.
+        output_key: datalist key of the planned mask path.
+
+    Returns:
+        The datalist.
+
+    Raises:
+        ValueError: when nothing is given, or two inputs would write one mask.
+        FileNotFoundError: for a path that does not exist.
+        FileExistsError: for a mask that exists when ``overwrite`` is false.
+    """
+    items = [Path(item[key]) for item in image_datalist(inputs, key)]
+    paths = [p for item in items for p in _expand(item)]
+    parents = [p.resolve().parent for p in paths]
+    common = Path(os.path.commonpath([str(p) for p in parents]))
+    out_dir = Path(output_dir).expanduser()
+    planned: dict[Path, Path] = {}
+    out = []
+    for path, parent in zip(paths, parents):
+        target = out_dir / parent.relative_to(common) / f"{_stem(path)}_{postfix}{extension}"
+        if target in planned:
+            raise ValueError(
+                f"{planned[target]} and {path} would both write {target}: give each input once, and do not give "
+                "two volumes that differ only in their extension."
+            )
+        planned[target] = path
+        out.append({key: str(path), output_key: str(target)})
+    refuse_overwrite(list(planned), overwrite, hint="pass another --output_dir")
     return out

@@ -12,11 +12,24 @@ before training starts, so a bad file stops the run with its name and what is wr
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["LA_H5_NAME", "LA_SPACING", "read_case_list", "check_la_case", "la_cases", "la_splits", "la_h5_to_nifti", "LADataError"]
+from noisymed.utils import TEMP_MARK, as_int, as_spacing, atomic_path, refuse_overwrite, write_text_atomic
+
+__all__ = [
+    "LA_H5_NAME",
+    "LA_SPACING",
+    "read_case_list",
+    "check_la_case",
+    "check_label_foreground",
+    "la_cases",
+    "la_splits",
+    "la_h5_to_nifti",
+    "LADataError",
+]
 
 LA_H5_NAME = "mri_norm2.h5"
 LA_SPACING = (0.625, 0.625, 0.625)
@@ -150,11 +163,15 @@ def la_splits(
     Raises:
         LADataError: for a missing folder, list or case, a bad case, or too few cases.
     """
+    try:
+        num_labeled = as_int(num_labeled, "num_labeled", minimum=1)
+        num_val = as_int(num_val, "num_val", minimum=0)
+        max_unlabeled = None if max_unlabeled is None else as_int(max_unlabeled, "max_unlabeled", minimum=0)
+    except ValueError as err:
+        raise LADataError(str(err)) from err
     root = Path(dataset_dir).expanduser()
     if not root.is_dir():
         raise LADataError(f"{root}: dataset folder not found.")
-    if num_labeled < 0 or num_val < 0:
-        raise LADataError(f"num_labeled and num_val must be >= 0, got {num_labeled} and {num_val}.")
     if val_list is not None and num_val:
         raise LADataError("give either val_list or num_val, not both.")
     cases = read_case_list(root / train_list)
@@ -176,11 +193,65 @@ def la_splits(
     if max_unlabeled is not None:
         unlabeled = unlabeled[:max_unlabeled]
 
-    return {
+    split = {
         "labeled": la_cases(root, labeled, True, check),
         "unlabeled": la_cases(root, unlabeled, False, check),
         "val": la_cases(root, val_cases, True, check),
     }
+    if check:
+        check_label_foreground(split["labeled"])
+    return split
+
+
+def check_label_foreground(items: list[dict]) -> list[str]:
+    """Refuse labeled cases whose labels are all empty; warn naming each empty one otherwise.
+
+    A labeled set whose every label is background trains to a model that predicts background everywhere
+    (Dice 0.02 on LA) without any other sign of trouble.
+
+    Args:
+        items: labeled datalist items ``{"label": h5 path, "case": name}``.
+
+    Returns:
+        The names of the cases with an empty label.
+
+    Raises:
+        LADataError: when every labeled case's label is empty.
+    """
+    import h5py
+
+    empty = []
+    for item in items:
+        with h5py.File(item["label"], "r") as f:
+            if not np.any(f["label"][()]):
+                empty.append(item["case"])
+    if items and len(empty) == len(items):
+        raise LADataError(
+            f"the labels of all {len(items)} labeled cases are empty (no foreground voxel): {empty}; "
+            "check the 'label' datasets of these files (or the list order: the first num_labeled cases are labeled)."
+        )
+    if empty:
+        warnings.warn(
+            f"{len(empty)} of {len(items)} labeled cases have an empty label (no foreground voxel): {empty}.",
+            stacklevel=2,
+        )
+    return empty
+
+
+def _nifti_state(path: Path, data: np.ndarray, affine: np.ndarray) -> str:
+    """``"missing"``, ``"same"`` (complete, same voxels and affine), ``"different"`` or ``"incomplete: <why>"``."""
+    import nibabel as nib
+
+    if not path.is_file():
+        return "missing"
+    try:
+        img = nib.load(str(path))
+        stored = np.asanyarray(img.dataobj)
+    except Exception as err:  # nibabel raises EOFError, OSError, zlib.error, ImageFileError... for a cut file
+        return f"incomplete: {type(err).__name__}: {err}"
+    if stored.shape != data.shape or not np.allclose(img.affine, affine, atol=1e-6):
+        return "different"
+    return "same" if np.array_equal(stored, data) else "different"
 
 
 def la_h5_to_nifti(
@@ -194,26 +265,39 @@ def la_h5_to_nifti(
 
     The affine is ``diag(spacing)`` (the h5 files store none; the challenge volumes are 0.625 mm).
     The datalist has one section per list file (``train.list`` → ``"train"``) with paths relative to
-    ``output_dir``, as MONAI's ``load_decathlon_datalist`` reads them. Existing files are kept
-    unless ``overwrite``.
+    ``output_dir``, as MONAI's ``load_decathlon_datalist`` reads them.
+
+    Every file is written to a temporary name and renamed into place, so a kill leaves complete files and
+    temporary leftovers, never a half-written file under a final name. A rerun removes those leftovers and
+    reads every existing output back: one identical to what it would write is kept, one that is missing,
+    truncated or unreadable (e.g. from a version that wrote in place) is written again, with a warning naming
+    it; one that is complete but different (other spacing, other data) stops the run before anything is
+    written, unless ``overwrite``.
 
     Args:
         dataset_dir: root of ``<CASE>/mri_norm2.h5`` and the list files.
         output_dir: where to write the NIfTI files.
         list_files: the list files to convert; missing ones are skipped, but at least one must exist.
         spacing: voxel size in mm.
-        overwrite: rewrite files that already exist.
+        overwrite: replace complete outputs that differ from what this run would write.
 
     Returns:
         The datalist (also written to ``output_dir/datalist.json``).
 
     Raises:
-        LADataError: for a missing folder, no list file, or a bad case (checked before anything is written).
+        LADataError: for a missing folder, no list file, a bad spacing, or a bad case (checked before anything
+            is written).
+        FileExistsError: for a complete output that differs, when ``overwrite`` is false.
     """
     import json
 
+    import h5py
     import nibabel as nib
 
+    try:
+        spacing = tuple(as_spacing(spacing, "spacing"))
+    except ValueError as err:
+        raise LADataError(str(err)) from err
     root, out = Path(dataset_dir).expanduser(), Path(output_dir).expanduser()
     if not root.is_dir():
         raise LADataError(f"{root}: dataset folder not found.")
@@ -222,19 +306,37 @@ def la_h5_to_nifti(
         raise LADataError(f"{root}: none of the list files {list(list_files)} exists.")
     sections = {name: la_cases(root, cases) for name, cases in lists.items()}
     affine = np.diag([*spacing, 1.0])
-    (out / "imagesTr").mkdir(parents=True, exist_ok=True)
-    (out / "labelsTr").mkdir(parents=True, exist_ok=True)
-    import h5py
 
+    # plan: read every existing output back before writing anything
     datalist: dict[str, list[dict]] = {}
+    to_write: list[tuple[str, Path, str]] = []  # (h5 file, target, dataset)
+    differ: list[Path] = []
     for name, items in sections.items():
         datalist[name] = []
         for item in items:
             rel = {"image": f"imagesTr/{item['case']}.nii.gz", "label": f"labelsTr/{item['case']}.nii.gz"}
-            if overwrite or not all((out / r).is_file() for r in rel.values()):
-                with h5py.File(item["image"], "r") as f:
-                    nib.save(nib.Nifti1Image(f["image"][()].astype(np.float32), affine), out / rel["image"])
-                    nib.save(nib.Nifti1Image(f["label"][()].astype(np.uint8), affine), out / rel["label"])
+            with h5py.File(item["image"], "r") as f:
+                arrays = {"image": f["image"][()].astype(np.float32), "label": f["label"][()].astype(np.uint8)}
+            for key, r in rel.items():
+                target = out / r
+                state = _nifti_state(target, arrays[key], affine)
+                if state == "different":
+                    differ.append(target)
+                if state.startswith("incomplete"):
+                    warnings.warn(f"{target}: {state}; writing it again.", stacklevel=2)
+                if state != "same":
+                    to_write.append((item["image"], target, key))
             datalist[name].append({**rel, "case": item["case"]})
-    (out / "datalist.json").write_text(json.dumps(datalist, indent=2))
+    refuse_overwrite(differ, overwrite, hint="they differ from what this run writes (another spacing or other data); pass another --output_dir")
+
+    for folder in (out / "imagesTr", out / "labelsTr"):
+        if folder.is_dir():
+            for leftover in folder.glob(f".*{TEMP_MARK}*"):
+                leftover.unlink()  # the temporary file of a killed write
+    for h5, target, key in to_write:
+        with h5py.File(h5, "r") as f:
+            data = f[key][()].astype(np.float32 if key == "image" else np.uint8)
+        with atomic_path(target) as tmp:
+            nib.save(nib.Nifti1Image(data, affine), str(tmp))
+    write_text_atomic(out / "datalist.json", json.dumps(datalist, indent=2))
     return datalist

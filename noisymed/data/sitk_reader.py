@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import warnings
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -60,11 +61,15 @@ SITK_SUFFIXES: tuple[str, ...] = (
     ".bmp",
 )
 
+_FLOAT_PIXEL_IDS = frozenset(
+    {sitk.sitkFloat32, sitk.sitkFloat64, sitk.sitkVectorFloat32, sitk.sitkVectorFloat64}
+)
 _DICOM_KEY = re.compile(r"^[0-9a-fA-F]{4}\|[0-9a-fA-F]{4}$")
 _SOP_CLASS_UID = "0008|0016"
 _SERIES_UID = "0020|000e"
 _POSITION = "0020|0032"
 _SPACING_REL_TOL = 1e-3  # relative slice-gap deviation above which a series is reported as non-uniform
+_NIFTI_SUFFIXES = (".nii", ".nii.gz", ".hdr", ".img", ".img.gz", ".hdr.gz")
 
 
 def list_dicom_series(folder: PathLike) -> dict[str, list[str]]:
@@ -86,23 +91,71 @@ def list_dicom_series(folder: PathLike) -> dict[str, list[str]]:
     return {uid: list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(path), uid)) for uid in uids}
 
 
-def _slice_spacing_deviation(reader: sitk.ImageSeriesReader, image: sitk.Image) -> float:
-    """Largest deviation (mm) of the gaps between consecutive slice positions from the volume's z spacing."""
+def _slice_positions(reader: sitk.ImageSeriesReader, image: sitk.Image) -> list[float] | None:
+    """Position (mm) of each slice of a series along the slice normal, in reading order; None where unknown."""
     n_files = len(reader.GetFileNames())
     if n_files < 2 or image.GetDimension() != 3:
-        return 0.0
+        return None
     normal = np.asarray(image.GetDirection(), dtype=float).reshape(3, 3)[:, 2]
     positions = []
     for i in range(n_files):
         if not reader.HasMetaDataKey(i, _POSITION):
-            return 0.0  # no ImagePositionPatient (e.g. secondary capture): nothing to check
+            return None  # no ImagePositionPatient (e.g. secondary capture): nothing to check
         try:
             position = [float(v) for v in reader.GetMetaData(i, _POSITION).split("\\")]
         except ValueError:
-            return 0.0  # malformed ImagePositionPatient: leave the judgement to GDCM/ITK
+            return None  # malformed ImagePositionPatient: leave the judgement to GDCM/ITK
         positions.append(float(np.dot(normal, position)))
+    return positions
+
+
+def _slice_spacing_deviation(positions: list[float] | None, image: sitk.Image) -> float:
+    """Largest deviation (mm) of the gaps between consecutive slice positions from the volume's z spacing."""
+    if not positions:
+        return 0.0
     gaps = np.abs(np.diff(positions))
     return float(np.max(np.abs(gaps - image.GetSpacing()[2])))
+
+
+def _check_distinct_positions(folder: Path, series_uid: str, files: Sequence[str], positions: list[float]) -> None:
+    """Refuse a series with two slices at one position (GDCM would then report a spacing of a fraction of a mm)."""
+    order = np.argsort(positions, kind="stable")
+    sorted_pos = np.asarray(positions)[order]
+    same = np.flatnonzero(np.abs(np.diff(sorted_pos)) < 1e-4)
+    if same.size:
+        k = int(same[0])
+        names = [Path(files[int(order[k])]).name, Path(files[int(order[k + 1])]).name]
+        more = f" ({same.size} duplicated positions in all)" if same.size > 1 else ""
+        raise ValueError(
+            f"{folder}: DICOM series {series_uid} has two slices at the same position, {sorted_pos[k]:.4g} mm along "
+            f"the slice normal ({names[0]} and {names[1]}){more}; a volume cannot be rebuilt from it. Remove the "
+            "duplicated files or export the series again."
+        )
+
+
+def _check_nifti(path: Path) -> None:
+    """Read a NIfTI file's voxels with nibabel: SimpleITK zero-fills a truncated file and reads NaN/Inf as 0.
+
+    Raises:
+        ValueError: for a truncated or corrupt file, or one holding NaN or infinite voxel values.
+    """
+    import nibabel as nib
+    from nibabel.filebasedimages import ImageFileError
+
+    try:
+        data = np.asanyarray(nib.load(str(path)).dataobj)
+    except (EOFError, OSError, ValueError, zlib.error, ImageFileError) as err:
+        raise ValueError(
+            f"{path}: the file is truncated or corrupt ({type(err).__name__}: {str(err).strip()}); "
+            "SimpleITK would read the missing part as zeros. Copy or export the file again."
+        ) from err
+    if np.issubdtype(data.dtype, np.floating) or np.issubdtype(data.dtype, np.complexfloating):
+        bad = int(data.size - np.count_nonzero(np.isfinite(data)))
+        if bad:
+            raise ValueError(
+                f"{path}: {bad} of {data.size} voxels are NaN or infinite (SimpleITK would read them as 0); "
+                "replace them with a valid value before segmenting."
+            )
 
 
 class FailedRead:
@@ -173,6 +226,10 @@ class SimpleITKReader(ImageReader):
             InstanceNumber. Errors raised from ``get_data`` are not caught, so with the default (True) a
             missing path, an empty folder or an ambiguous series reaches the caller as the exception
             documented in :meth:`read`. Set False to have :meth:`read` raise directly.
+        check_values: refuse what SimpleITK reads silently wrong or what no model can use: a truncated or
+            corrupt NIfTI file (SimpleITK zero-fills the missing part; the voxels are read again with nibabel
+            to find out), NaN or infinite voxel values (SimpleITK's NIfTI reader turns them into 0), both
+            with the file named. False skips these checks and the second read.
 
     Raises:
         TypeError: for a ``dicom_tags`` value that is not a ``"gggg|eeee"`` string.
@@ -185,6 +242,7 @@ class SimpleITKReader(ImageReader):
         dicom_tags: Mapping[str, str] | None = None,
         output_pixel_type: int | None = None,
         defer_errors: bool = True,
+        check_values: bool = True,
     ) -> None:
         super().__init__()
         tags = dict(DEFAULT_DICOM_TAGS if dicom_tags is None else dicom_tags)
@@ -196,6 +254,7 @@ class SimpleITKReader(ImageReader):
         self.dicom_tags = {name: tag.lower() for name, tag in tags.items()}
         self.output_pixel_type = output_pixel_type
         self.defer_errors = defer_errors
+        self.check_values = check_values
 
     def verify_suffix(self, filename: Sequence[PathLike] | PathLike) -> bool:
         """Whether every name is a folder (a DICOM series) or ends with one of :data:`SITK_SUFFIXES`.
@@ -230,7 +289,8 @@ class SimpleITKReader(ImageReader):
         Raises:
             TypeError: for any other keyword argument (never deferred).
             FileNotFoundError: for a missing path, or a folder with no DICOM series in it.
-            ValueError: for a folder with several series and no (or an unknown) ``series_uid``.
+            ValueError: for a folder with several series and no (or an unknown) ``series_uid``, a series with two
+                slices at one position, and (with ``check_values``) a truncated NIfTI file or NaN/Inf voxels.
             RuntimeError: if SimpleITK cannot read a file.
         """
         unknown = set(kwargs) - {"series_uid", "output_pixel_type"}
@@ -307,16 +367,29 @@ class SimpleITKReader(ImageReader):
 
     # ------------------------------------------------------------------ reading
 
-    @staticmethod
-    def _read_file(path: Path, pixel_type: int | None) -> sitk.Image:
+    def _read_file(self, path: Path, pixel_type: int | None) -> sitk.Image:
         reader = sitk.ImageFileReader()
         reader.SetFileName(str(path))
         if pixel_type is not None:
             reader.SetOutputPixelType(pixel_type)
         try:
-            return reader.Execute()
+            image = reader.Execute()
         except RuntimeError as err:
             raise RuntimeError(f"{path}: SimpleITK cannot read this file ({str(err).strip()}).") from err
+        if self.check_values:
+            if path.name.lower().endswith(_NIFTI_SUFFIXES):
+                _check_nifti(path)  # after SimpleITK, which names a file it cannot read at all
+            self._check_finite(image, path)
+        return image
+
+    @staticmethod
+    def _check_finite(image: sitk.Image, source: Path) -> None:
+        if image.GetPixelID() not in _FLOAT_PIXEL_IDS:
+            return
+        arr = sitk.GetArrayViewFromImage(image)
+        bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
+        if bad:
+            raise ValueError(f"{source}: {bad} of {arr.size} voxel values are NaN or infinite; replace them first.")
 
     def _read_series(self, folder: Path, series_uid: str | None, pixel_type: int | None) -> sitk.Image:
         series = list_dicom_series(folder)
@@ -347,7 +420,12 @@ class SimpleITKReader(ImageReader):
             raise RuntimeError(
                 f"{folder}: SimpleITK cannot read DICOM series {series_uid} ({str(err).strip()})."
             ) from err
-        deviation = _slice_spacing_deviation(reader, image)
+        positions = _slice_positions(reader, image)
+        if positions is not None:
+            _check_distinct_positions(folder, series_uid, files, positions)
+        if self.check_values:
+            self._check_finite(image, folder)
+        deviation = _slice_spacing_deviation(positions, image)
         if deviation > _SPACING_REL_TOL * image.GetSpacing()[2]:
             warnings.warn(
                 f"{folder}: DICOM series {series_uid} has non-uniform slice spacing or missing slices "

@@ -9,6 +9,8 @@ from .loss_step_trainer import LossStepTrainer
 from .mixup_attention_trainer import MixupAttentionTrainer
 from .mixup_trainer import MixupTrainer
 from .model_saver import ModelSaver
+from .model_loader import ModelLoader, load_model_weights
+from .model_settings import MODEL_SETTINGS_NAME, ModelSettingsSaver, read_model_settings
 from .mutual_learning_trainer import MutualLearningTrainer, TrainingForward
 from .noisy_label_methods import (
     METHOD_OPTIONS,
@@ -53,4 +55,9 @@ __all__ = [
     "capture_random_state",
     "restore_random_state",
     "random_transforms",
+    "ModelLoader",
+    "load_model_weights",
+    "ModelSettingsSaver",
+    "read_model_settings",
+    "MODEL_SETTINGS_NAME",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .check_image import CheckImage, CheckImaged, check_image
+from .check_volume import DEFAULT_MAX_VOXELS, CheckVolume, CheckVolumed
 from .contrastive_views import contrastive_view
 from .cxr_views import cxr_preprocessing, strong_view, weak_augmentation
 from .labeled_flag import MarkLabeledd
@@ -14,8 +15,13 @@ from .load_image import (
     LoadClassificationImaged,
 )
 from .monochrome import PHOTOMETRIC_TAG, InvertMonochrome1, InvertMonochrome1d, photometric_interpretation
+from .save_mask import SaveMaskd
 
 __all__ = [
+    "CheckVolume",
+    "CheckVolumed",
+    "DEFAULT_MAX_VOXELS",
+    "SaveMaskd",
     "MarkLabeledd",
     "check_image",
     "CheckImage",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .atomic_write import TEMP_MARK, atomic_path, remove_temporaries, torch_save_atomic, write_bytes_atomic, write_text_atomic
 from .flags import as_bool
+from .options import as_int, as_size, as_spacing
 from .overwrite import refuse_overwrite
 from .ramps import ConsistencyWeight, sigmoid_rampup
 
@@ -17,5 +18,8 @@ __all__ = [
     "remove_temporaries",
     "TEMP_MARK",
     "as_bool",
+    "as_int",
+    "as_spacing",
+    "as_size",
     "refuse_overwrite",
 ]

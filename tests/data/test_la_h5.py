@@ -94,3 +94,90 @@ def test_real_la_cases_pass_the_checks():
     shape = check_la_case(split["val"][0]["image"])
     assert len(shape) == 3 and shape[2] == 88
     assert len(la_cases(LA_H5, "train48.list", check=False)) == 48
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"num_labeled": 2.5}, "--num_labeled must be a whole number, got 2.5"),
+        ({"num_labeled": "two"}, "--num_labeled must be a whole number, got 'two'"),
+        ({"num_labeled": 0}, "--num_labeled must be >= 1, got 0"),
+        ({"num_labeled": 2, "num_val": -1}, "--num_val must be >= 0, got -1"),
+        ({"num_labeled": 2, "max_unlabeled": 1.5}, "--max_unlabeled must be a whole number, got 1.5"),
+    ],
+)
+def test_counts_must_be_whole_numbers(tiny_la, kwargs, message):
+    with pytest.raises(LADataError, match=message):
+        la_splits(tiny_la, **kwargs)
+    assert len(la_splits(tiny_la, num_labeled="2")["labeled"]) == 2  # the command line's text form
+
+
+def test_all_empty_labels_are_refused_and_some_empty_warned(tiny_la):
+    empty = np.zeros((20, 18, 16), np.uint8)
+    write_la_case(tiny_la, "CASE0", label=empty)
+    with pytest.warns(UserWarning, match=r"1 of 2 labeled cases have an empty label \(no foreground voxel\): \['CASE0'\]"):
+        la_splits(tiny_la, num_labeled=2)
+    write_la_case(tiny_la, "CASE1", label=empty)
+    with pytest.raises(LADataError, match=r"the labels of all 2 labeled cases are empty .*\['CASE0', 'CASE1'\]"):
+        la_splits(tiny_la, num_labeled=2)
+    # unlabeled cases' labels are never read, so an empty one there is no concern
+    assert [i["case"] for i in la_splits(tiny_la, num_labeled=3)["labeled"]] == ["CASE0", "CASE1", "CASE2"]
+
+
+def _nifti_files(out):
+    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+
+
+def test_h5_to_nifti_killed_mid_write_leaves_no_half_file_and_a_rerun_completes(tiny_la, tmp_path, monkeypatch):
+    import nibabel as nib
+
+    out = tmp_path / "nifti"
+    real_save = nib.save
+    calls = {"n": 0}
+
+    def save_then_die(img, filename):
+        calls["n"] += 1
+        if calls["n"] == 4:  # the 4th file: half of it on disk, then the process is killed
+            real_save(img, filename)
+            data = open(filename, "rb").read()
+            open(filename, "wb").write(data[: len(data) // 2])
+            raise KeyboardInterrupt
+        real_save(img, filename)
+
+    monkeypatch.setattr(nib, "save", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        la_h5_to_nifti(tiny_la, out)
+    monkeypatch.setattr(nib, "save", real_save)
+    # three complete files under their final names; the cut one only ever had a temporary name, now removed
+    assert _nifti_files(out) == ["imagesTr/CASE0.nii.gz", "imagesTr/CASE1.nii.gz", "labelsTr/CASE0.nii.gz"]
+    stamp = (out / "imagesTr" / "CASE0.nii.gz").stat().st_mtime_ns
+    la_h5_to_nifti(tiny_la, out)
+    assert len(_nifti_files(out)) == 13  # 6 cases x 2 files + datalist.json
+    assert (out / "imagesTr" / "CASE0.nii.gz").stat().st_mtime_ns == stamp  # a complete identical file is kept
+
+
+def test_h5_to_nifti_rebuilds_a_half_written_file_and_refuses_a_different_one(tiny_la, tmp_path):
+    import nibabel as nib
+
+    out = tmp_path / "nifti"
+    la_h5_to_nifti(tiny_la, out)
+    cut = out / "labelsTr" / "CASE2.nii.gz"
+    good = cut.read_bytes()
+    cut.write_bytes(good[: len(good) // 2])  # what a kill left with the earlier in-place writes
+    (out / "imagesTr" / ".CASE3.nii.gz.abc123.tmp.nii.gz").write_bytes(b"leftover")
+    with pytest.warns(UserWarning, match=r"CASE2.nii.gz: incomplete: .*; writing it again"):
+        la_h5_to_nifti(tiny_la, out)
+    assert np.array_equal(np.asarray(nib.load(cut).dataobj), np.asarray(nib.load(_io_bytes(good, tmp_path)).dataobj))
+    assert not list((out / "imagesTr").glob(".*"))
+    with pytest.raises(FileExistsError, match=r"CASE0.nii.gz already exists \(and 11 more\): .*they differ"):
+        la_h5_to_nifti(tiny_la, out, spacing=(1.0, 1.0, 1.0))
+    la_h5_to_nifti(tiny_la, out, spacing=(1.0, 1.0, 1.0), overwrite=True)
+    assert np.allclose(nib.load(cut).header.get_zooms(), (1.0, 1.0, 1.0))
+    with pytest.raises(LADataError, match=r"--spacing must be 3 finite positive numbers in mm"):
+        la_h5_to_nifti(tiny_la, out, spacing=(1.0, 0.0, 1.0))
+
+
+def _io_bytes(data: bytes, tmp_path):
+    path = tmp_path / "copy.nii.gz"
+    path.write_bytes(data)
+    return path

@@ -378,3 +378,56 @@ def test_write_dicom_series_rounds_floats_and_rejects_bad_input(tmp_path: Path) 
         write_dicom_series(np.zeros(SHAPE), tmp_path / "d", direction=np.diag([1.0, 2.0, 1.0]))
     with pytest.raises(ValueError, match="modality"):
         write_dicom_series(np.zeros(SHAPE), tmp_path / "m", modality="US")
+
+
+# ------------------------------------------------------------------ what SimpleITK reads silently wrong
+
+
+def test_truncated_nifti_is_refused_naming_the_file(tmp_path: Path) -> None:
+    arr = np.random.default_rng(0).random((30, 30, 30)).astype(np.float32)
+    for name in ("full.nii.gz", "full.nii"):
+        nib.save(nib.Nifti1Image(arr, np.eye(4)), tmp_path / name)
+        data = (tmp_path / name).read_bytes()
+        cut = tmp_path / f"cut_{name}"
+        cut.write_bytes(data[: len(data) // 2])
+        image = sitk.ReadImage(str(cut))  # what the check exists for: SimpleITK reads it, zero-filling the rest
+        assert (sitk.GetArrayViewFromImage(image) == 0).mean() > 0.4
+        with pytest.raises(ValueError, match=rf"cut_{name}: the file is truncated or corrupt"):
+            SimpleITKReader(defer_errors=False).read(cut)
+        with pytest.raises(ValueError, match="SimpleITK would read the missing part as zeros"):
+            LoadImage(reader=SimpleITKReader())(cut)
+    img, _ = SimpleITKReader().get_data(SimpleITKReader().read(tmp_path / "full.nii.gz"))
+    assert np.array_equal(img, arr)
+
+
+def test_non_finite_voxels_are_refused_with_their_count(tmp_path: Path) -> None:
+    arr = np.ones((6, 5, 4), np.float32)
+    arr[0, 0, 0], arr[1, 1, 1], arr[2, 2, 2] = np.nan, np.inf, -np.inf
+    nib.save(nib.Nifti1Image(arr, np.eye(4)), tmp_path / "nan.nii.gz")
+    assert not np.isnan(sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "nan.nii.gz")))).any()  # read as 0
+    with pytest.raises(ValueError, match=r"nan.nii.gz: 3 of 120 voxels are NaN or infinite"):
+        SimpleITKReader(defer_errors=False).read(tmp_path / "nan.nii.gz")
+    sitk.WriteImage(sitk.GetImageFromArray(arr.transpose(2, 1, 0)), str(tmp_path / "nan.mha"))  # kept as NaN here
+    with pytest.raises(ValueError, match=r"nan.mha: 3 of 120 voxel values are NaN or infinite"):
+        SimpleITKReader(defer_errors=False).read(tmp_path / "nan.mha")
+    out, _ = SimpleITKReader(check_values=False).get_data(SimpleITKReader(check_values=False).read(tmp_path / "nan.mha"))
+    assert np.isnan(out).sum() == 1  # the check can be switched off
+
+
+def test_duplicated_slice_position_is_refused_naming_it(series: tuple[Path, np.ndarray, str]) -> None:
+    import pydicom
+
+    from noisymed.data.dicom_io import new_dicom_uid
+
+    folder, _, uid = series
+    files = list_dicom_series(folder)[uid]
+    ds = pydicom.dcmread(files[2])
+    position = float(np.dot(DIRECTION[:, 2], [float(v) for v in ds.ImagePositionPatient]))
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = new_dicom_uid()
+    ds.InstanceNumber = 99
+    ds.save_as(str(folder / "IM0099.dcm"))
+    with pytest.raises(ValueError) as err:
+        SimpleITKReader(defer_errors=False).read(folder)
+    message = str(err.value)
+    assert f"DICOM series {uid} has two slices at the same position, {position:.4g} mm" in message
+    assert Path(files[2]).name in message and "IM0099.dcm" in message
