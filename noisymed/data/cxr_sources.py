@@ -45,7 +45,8 @@ def cxr_datalist(source: str, root: str | Path, classes: Any = None, **kwargs: A
         The datalist.
 
     Raises:
-        ValueError: for an unknown source, an image listed twice (and whatever the reader raises).
+        ValueError: for an unknown source, no image left after filtering, an image listed twice (and whatever the
+            reader raises).
         FileNotFoundError: when ``root`` does not exist.
     """
     classes = tuple(classes) if classes is not None else cxr_classes(source)
@@ -62,6 +63,12 @@ def cxr_datalist(source: str, root: str | Path, classes: Any = None, **kwargs: A
         items = mimic_cxr_datalist(root, classes=classes, **kwargs)
     else:
         raise ValueError(f"label source must be one of {CXR_SOURCES}, got {source!r}.")
+    if not items:
+        options = f" with {kwargs}" if kwargs else ""
+        raise ValueError(
+            f"{root}: the {source} labels{options} leave no image (every row filtered out: check split, frontal_only "
+            "or frontal_views, and that the label file lists this dataset's images)."
+        )
     seen: set[str] = set()
     for item in items:
         if item["image"] in seen:

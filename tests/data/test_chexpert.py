@@ -85,3 +85,10 @@ def test_chexpert_names_header_only_non_utf8_and_blank_path(tmp_path):
     bad.write_text("Path,Edema\nx.jpg,1\n")
     with pytest.raises(ValueError, match=r"valid.csv: has no column \['Frontal/Lateral'\] \(is this CheXpert's"):
         chexpert_datalist(bad)
+
+
+def test_no_image_left_after_filtering_is_named(tmp_path, chexpert_csv):
+    lateral = tmp_path / "CheXpert-v1.0-small" / "lateral.csv"
+    lateral.write_text(HEADER + "\n" + _row("CheXpert-v1.0-small/train/patient00009/study1/view2_lateral.jpg", "Lateral", "", {}) + "\n")
+    with pytest.raises(ValueError, match=r"CheXpert-v1.0-small: the chexpert labels with \{'frontal_only': True\} leave no image"):
+        cxr_datalist("chexpert", chexpert_csv.parent, csv="lateral.csv", frontal_only=True)
