@@ -184,8 +184,9 @@ class SimpleITKReader(ImageReader):
     Folders: read as one DICOM series. The files are grouped by SeriesInstanceUID and each series is
     sorted by slice position along the slice normal (GDCM), not by InstanceNumber, so the volume, its
     spacing and its affine are right even when the numbering does not follow the slice order.
-    A folder holding several series is refused unless ``series_uid`` picks one. Only files directly in
-    the folder are considered.
+    A folder holding several series is refused unless ``series_uid`` picks one, and so is a series with two
+    slices at one position (GDCM would read it on a grid of a fraction of the true spacing). Only files
+    directly in the folder are considered.
 
     The conventions are those of MONAI's ``ITKReader`` (with the default ``reverse_indexing=False``):
 
