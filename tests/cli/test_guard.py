@@ -103,7 +103,7 @@ def _run_bundle(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess:
     (tmp_path / "configs" / "train.json").write_text(json.dumps(config))
     return subprocess.run(
         [sys.executable, "-m", "monai.bundle", "run", "--config_file", "configs/train.json", *overrides],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path, capture_output=True, encoding="utf-8", errors="replace", timeout=120,
     )  # fmt: skip
 
 
