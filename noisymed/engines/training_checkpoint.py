@@ -1,6 +1,7 @@
 """Crash-safe training checkpoints, and resuming from the newest one that loads, on the path the run would have taken.
 
-A checkpoint holds the network, optimizer, learning-rate scheduler, trainer state, the evaluator's best metric and
+A checkpoint holds the network, optimizer, learning-rate scheduler, trainer state, the trainer's other modules with
+a state (a co-teaching peer, a mixup-attention block, a loss with learned parameters), the evaluator's best metric and
 its epoch, and the random state (:mod:`noisymed.engines.random_state`: global generators, the random transforms'
 generators, the training sampler). It is written at the end of an epoch *after* every other end-of-epoch handler
 (validation, ``model.pt``, the scheduler step), through :func:`noisymed.utils.torch_save_atomic`: a kill at any moment
@@ -118,7 +119,9 @@ class TrainingCheckpoint:
 
     Files under ``save_dir``: ``checkpoint_epoch=N.pt`` every ``save_interval`` epochs (the newest ``n_saved`` kept)
     and ``checkpoint_final.pt`` when training completes (never when it fails). Each holds ``model``, ``optimizer``,
-    ``lr_scheduler`` (when given), ``trainer`` (``engine.state_dict()``), ``evaluator`` (``best_metric``,
+    ``lr_scheduler`` (when given), ``trainer`` (``engine.state_dict()``), ``engine_modules`` (the state dict of
+    each ``nn.Module`` attribute of the trainer other than its ``network`` that has parameters or buffers: a
+    co-teaching peer, a mixup-attention block, ROLE's learned labels in its loss), ``evaluator`` (``best_metric``,
     ``best_metric_epoch``, ``key_metric_name``) and ``random_state`` (see :func:`capture_random_state`). It is
     written when the epoch ends, after every other ``EPOCH_COMPLETED`` handler (this handler registers its writer
     when the run starts), so validation, the ``model.pt`` of a new best and the scheduler step are all in it.
@@ -218,6 +221,16 @@ class TrainingCheckpoint:
             engine.add_event_handler(Events.COMPLETED, self._completed)
             self._writer_registered = True
 
+    def _engine_modules(self, engine: Engine) -> dict[str, nn.Module]:
+        """The trainer's modules with a state of their own, other than the network (see the class docstring)."""
+        out = {}
+        for name, obj in sorted(vars(engine).items()):
+            if name == "network" or not isinstance(obj, nn.Module) or obj is self.network:
+                continue
+            if len(obj.state_dict()) > 0:
+                out[name] = obj
+        return out
+
     def _restore(self, engine: Engine, path: Path, ckpt: Mapping[str, Any]) -> None:
         data_loader = getattr(engine, "data_loader", None)
         trainer = dict(ckpt["trainer"])
@@ -232,11 +245,23 @@ class TrainingCheckpoint:
                 f"{path}: {'holds' if has_scheduler else 'lacks'} a learning-rate scheduler state, "
                 f"this run {'has none' if has_scheduler else 'has one'}."
             )
+        modules = self._engine_modules(engine)
+        saved_modules = ckpt.get("engine_modules")
+        if saved_modules is None and modules:
+            logger.warning(f"{path} holds no state of the trainer's {sorted(modules)} (an older checkpoint): they restart")
+            saved_modules = {}
+        elif saved_modules is not None and set(saved_modules) != set(modules):
+            raise ValueError(
+                f"{path} holds the trainer modules {sorted(saved_modules)}, this training has {sorted(modules)}: "
+                "resume with the method of that training."
+            )
         try:
             self.network.load_state_dict(ckpt["model"])
             self.optimizer.load_state_dict(ckpt["optimizer"])
             if self.lr_scheduler is not None:
                 self.lr_scheduler.load_state_dict(ckpt["lr_scheduler"])
+            for name, state in saved_modules.items():
+                modules[name].load_state_dict(state)
         except (RuntimeError, ValueError, KeyError) as err:
             raise ValueError(f"{path} does not fit this training's network/optimizer: {_reason(err)}") from err
         max_epochs = engine.state.max_epochs
@@ -269,6 +294,7 @@ class TrainingCheckpoint:
             "model": self.network.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "trainer": dict(engine.state_dict()),
+            "engine_modules": {name: module.state_dict() for name, module in self._engine_modules(engine).items()},
             "random_state": capture_random_state(getattr(engine, "data_loader", None)),
         }
         if self.lr_scheduler is not None:
