@@ -75,7 +75,10 @@ def load_latest_checkpoint(
     """
     files = sorted(p for p in Path(ckpt_dir).glob(pattern) if p.is_file())
     if not files:
-        raise FileNotFoundError(f"{ckpt_dir}: no training checkpoint matching {pattern!r} to resume from.")
+        raise FileNotFoundError(
+            f"{ckpt_dir}: no training checkpoint matching {pattern!r} to resume from; start a new training "
+            "without --resume true."
+        )
     best: tuple[int, Path, dict[str, Any]] | None = None
     failed: list[str] = []
     for path in files:
@@ -304,10 +307,11 @@ class TrainingCheckpoint:
             )
         modules = self._engine_modules(engine)
         saved_modules = ckpt.get("engine_modules")
-        if saved_modules is None and modules:
-            logger.warning(f"{path} holds no state of the trainer's {sorted(modules)} (an older checkpoint): they restart")
+        if saved_modules is None:
+            if modules:
+                logger.warning(f"{path} holds no state of the trainer's {sorted(modules)} (an older checkpoint): they restart")
             saved_modules = {}
-        elif saved_modules is not None and set(saved_modules) != set(modules):
+        elif set(saved_modules) != set(modules):
             raise ValueError(
                 f"{path} holds the trainer modules {sorted(saved_modules)}, this training has {sorted(modules)}: "
                 "resume with the method of that training."

@@ -90,8 +90,31 @@ def test_fresh_run_refuses_an_earlier_runs_files_and_overwrite_replaces_them(tmp
     assert torch.load(tmp_path / "checkpoint_final.pt", weights_only=True)["trainer"]["iteration"] == 2
 
 
-def _batches(epochs, num_batches=3):
-    return [[i % 2] for i in range(epochs * num_batches)]
+def test_an_older_checkpoint_resumes_with_warnings(tmp_path, caplog):
+    net = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    torch.save({"model": {k: torch.full_like(v, 3.0) for k, v in net.state_dict().items()}, "optimizer": opt.state_dict(),
+                "trainer": {"epoch_length": 2, "iteration": 4, "max_epochs": 2}}, tmp_path / "checkpoint_final.pt")  # fmt: skip
+    engine = Engine(lambda e, b: None)
+    TrainingCheckpoint(tmp_path, net, opt, resume=True, save=False).attach(engine)
+    with caplog.at_level(logging.INFO):
+        engine.run([0, 1], max_epochs=3)
+    assert engine.state.iteration == 6 and torch.equal(net.bias, torch.full((1,), 3.0))  # resumed at 4, ran to 6
+    assert any("holds no random state" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+
+
+def test_a_checkpoint_that_does_not_fit_is_refused_by_name(tmp_path):
+    _handler(tmp_path, False).attach(engine := Engine(lambda e, b: None))
+    engine.run([0, 1], max_epochs=1)
+    wider = torch.nn.Linear(3, 1)
+    engine = Engine(lambda e, b: None)
+    TrainingCheckpoint(tmp_path, wider, torch.optim.SGD(wider.parameters(), lr=0.1), resume=True).attach(engine)
+    with pytest.raises(ValueError, match=r"checkpoint_final\.pt does not fit this training's network/optimizer"):
+        engine.run([0, 1], max_epochs=2)
+    engine = Engine(lambda e, b: None)
+    _handler(tmp_path, True).attach(engine)
+    with pytest.raises(ValueError, match="written with 2 iterations per epoch, this run has 3"):
+        engine.run([0, 1, 2], max_epochs=2)
 
 
 def test_periodic_checkpoints_keep_n_saved_and_old_one_goes_after_the_new_is_complete(tmp_path, monkeypatch):
