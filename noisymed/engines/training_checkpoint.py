@@ -6,7 +6,8 @@ its epoch, and the random state (:mod:`noisymed.engines.random_state`: global ge
 generators, the training sampler). It is written at the end of an epoch *after* every other end-of-epoch handler
 (validation, ``model.pt``, the scheduler step), through :func:`noisymed.utils.torch_save_atomic`: a kill at any moment
 leaves the previous complete checkpoint, and the older periodic checkpoint is removed only once the new one is
-complete. A run resumed from it on CPU ends with bit-identical weights to an uninterrupted run.
+complete. A run resumed from it on CPU ends with bit-identical weights to an uninterrupted run, also when an epoch
+is shorter than the data loader (the loader's pass in progress is drawn again).
 """
 
 from __future__ import annotations
@@ -162,7 +163,9 @@ class _DataPass:
             left = self.drawn < len(self.loader)
         except TypeError:  # no length: a pass counts as in progress
             left = True
-        return {"random_state": self.start, "batches": self.drawn} if self.start is not None and self.drawn and left else None
+        if self.start is None or not self.drawn or not left:
+            return None
+        return {"random_state": self.start, "batches": self.drawn}
 
 
 class TrainingCheckpoint:
@@ -175,9 +178,9 @@ class TrainingCheckpoint:
     co-teaching peer, a mixup-attention block, ROLE's learned labels in its loss), ``evaluator`` (``best_metric``,
     ``best_metric_epoch``, ``key_metric_name``), ``random_state`` (see :func:`capture_random_state`) and
     ``data_pass`` (when an epoch is shorter than the data loader, the random state where the loader's current pass
-    began and the batches drawn from it, which a resume draws again; else None). It is
-    written when the epoch ends, after every other ``EPOCH_COMPLETED`` handler (this handler registers its writer
-    when the run starts), so validation, the ``model.pt`` of a new best and the scheduler step are all in it.
+    began and the batches drawn from it, which a resume draws again; else None). It is written when the epoch ends,
+    after every other ``EPOCH_COMPLETED`` handler (this handler registers its writer when the run starts), so
+    validation, the ``model.pt`` of a new best and the scheduler step are all in it.
 
     Resume (``resume=True``): the newest checkpoint that loads (:func:`load_latest_checkpoint`) is chosen when the
     handler is attached, so a run with nothing to resume from stops before training; it is applied when the run
@@ -185,8 +188,9 @@ class TrainingCheckpoint:
     holds checkpoints or ``model_filename`` stops with the two ways on, unless ``overwrite`` is set: then the earlier
     run's checkpoints and model file are removed when training starts.
 
-    In a multi-process (DDP) run only rank 0 writes; the random and sampler states are those of rank 0, so other
-    ranks resume without them (weights, optimizer and epoch are restored, the path is not bit-identical).
+    In a multi-process (DDP) run only rank 0 writes, so a checkpoint holds rank 0's random and sampler states; no
+    rank restores them (weights, optimizer, epoch and best metric are restored; the path is not bit-identical).
+    What else is not bit-identical: see :mod:`noisymed.engines.random_state`.
 
     Args:
         save_dir: checkpoint folder.
@@ -309,7 +313,7 @@ class TrainingCheckpoint:
         saved_modules = ckpt.get("engine_modules")
         if saved_modules is None:
             if modules:
-                logger.warning(f"{path} holds no state of the trainer's {sorted(modules)} (an older checkpoint): they restart")
+                logger.warning(f"{path} holds no state of the trainer's {sorted(modules)} (older checkpoint): restarted")
             saved_modules = {}
         elif set(saved_modules) != set(modules):
             raise ValueError(
@@ -331,7 +335,7 @@ class TrainingCheckpoint:
         trainer["max_epochs"] = max_epochs
         epoch = trainer["iteration"] // trainer["epoch_length"] if trainer.get("epoch_length") else 0
         if max_epochs is not None and epoch > max_epochs:
-            raise ValueError(f"{path} is at epoch {epoch}, beyond this run's max_epochs={max_epochs}: raise it to go on.")
+            raise ValueError(f"{path} is at epoch {epoch}, beyond this run's max_epochs={max_epochs}: raise it to go on")
         engine.load_state_dict(trainer)
         evaluator_state = ckpt.get("evaluator")
         if self.evaluator is not None and evaluator_state:
