@@ -311,7 +311,7 @@ def _train_arm(arm: str, seed: int, fold: int | None, common: dict, work: Path, 
             print(f"[{arm} {name}] reusing {cached} (same settings; --rerun to train again)", flush=True)
             return previous["result"]
     print(f"[{arm} {name}] training {args.epochs} epochs ...", flush=True)
-    wall, _ = run_logged(base + ["--config_file", "configs/train.json"] + flags, run_dir / "train.log", BUNDLE, _env(args.threads))
+    wall, _ = run_logged(base + ["--config_file", "configs/train.json"] + flags + ["--overwrite", "true"], run_dir / "train.log", BUNDLE, _env(args.threads))
     log = (run_dir / "train.log").read_text(encoding="utf-8", errors="replace")
     train_s = sum(engine_epoch_seconds(log, "SinglePositiveTrainer")) - sum(engine_epoch_seconds(log, "SupervisedEvaluator"))
     run_logged(eval_cmd, run_dir / "eval.log", BUNDLE, _env(args.threads))

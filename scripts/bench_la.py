@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         flags = [x for k, v in overrides.items() for x in (f"--{k}", str(v))]
         base = [sys.executable, "-m", "monai.bundle", "run", "--logging_file", "configs/logging.conf"]
         print(f"[{arm}] training {args.iterations} iterations ...", flush=True)
-        wall, peak = run_logged(base + ["--config_file", "configs/train.json"] + flags, run_dir / "train.log", BUNDLE)
+        wall, peak = run_logged(base + ["--config_file", "configs/train.json"] + flags + ["--overwrite", "true"], run_dir / "train.log", BUNDLE)
         log = (run_dir / "train.log").read_text(encoding="utf-8", errors="replace")
         train_s = sum(engine_epoch_seconds(log, "MutualLearningTrainer")) - sum(engine_epoch_seconds(log, "SupervisedEvaluator"))
         print(f"[{arm}] evaluating on {len(val_cases)} validation cases ...", flush=True)

@@ -90,7 +90,7 @@ def _pretrain(name: str, common: dict, args: argparse.Namespace, epochs: int, en
     result = _cached(run_dir, overrides, args.rerun)
     if result is None or not weights.is_file():
         print(f"[{name}] contrastive pretraining, {epochs} epochs ...", flush=True)
-        wall, peak = run_logged(bundle_command(["configs/train.json", "configs/pretrain.json"], overrides), run_dir / "pretrain.log", BUNDLE, env)
+        wall, peak = run_logged(bundle_command(["configs/train.json", "configs/pretrain.json"], {**overrides, "overwrite": True}), run_dir / "pretrain.log", BUNDLE, env)
         log = (run_dir / "pretrain.log").read_text(encoding="utf-8", errors="replace")
         result = {"epochs": epochs, "seconds_per_epoch": _mean(engine_epoch_seconds(log, "ContrastivePretrainer")), "wall_seconds": wall, "peak_memory_gib": peak}
         (run_dir / "result.json").write_text(json.dumps({"overrides": overrides, "result": result}, indent=2))
@@ -122,7 +122,7 @@ def _train(name: str, rate: float, arm: str, common: dict, pretrained: str | Non
     if result is not None:
         print(f"[{name} {rate:.0%} {arm}] reusing {run_dir / 'result.json'}", flush=True)
         return result
-    wall, peak = run_logged(bundle_command(["configs/train.json"], overrides), run_dir / "train.log", BUNDLE, env)
+    wall, peak = run_logged(bundle_command(["configs/train.json"], {**overrides, "overwrite": True}), run_dir / "train.log", BUNDLE, env)
     log = (run_dir / "train.log").read_text(encoding="utf-8", errors="replace")
     curve = _metrics(log)
     if not curve:

@@ -19,8 +19,9 @@ class TwoStreamBatchSampler(Sampler[list[int]]):
     ends, a new shuffled pass starts), as the semi-supervised LA literature's sampler does. One
     ``__iter__`` yields ``num_batches`` batches, so it fits ignite's epoch loop; the streams go on where
     they stopped in the next epoch. :meth:`state_dict` / :meth:`load_state_dict` save and restore where the
-    streams stand (a resumed training draws the batches the uninterrupted one would have). Under ``torch.distributed`` each rank draws from its own shard
-    (``indices[rank::world_size]``), which plays the role of ``DistributedSampler``.
+    streams stand (a resumed training draws the batches the uninterrupted one would have). Under
+    ``torch.distributed`` each rank draws from its own shard (``indices[rank::world_size]``), which plays the
+    role of ``DistributedSampler``.
 
     Args:
         primary_indices: dataset indices of the labeled samples.

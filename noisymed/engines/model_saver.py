@@ -69,7 +69,9 @@ class ModelSaver:
     def _save_if_best(self, engine: Engine) -> None:
         if engine.state.best_metric_epoch == engine.state.epoch:
             self.save(engine)
-            logger.info(f"{self.path}: new best {engine.state.key_metric_name}={float(engine.state.best_metric):.4f} at epoch {engine.state.epoch}")
+            state = engine.state
+            best = f"{state.key_metric_name}={float(state.best_metric):.4f}"
+            logger.info(f"{self.path}: new best {best} at epoch {state.epoch}")
 
     def save(self, engine: Engine | None = None) -> Path:
         """Write the network's state dict now.

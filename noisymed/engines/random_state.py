@@ -28,11 +28,13 @@ def _numpy_state(rs: np.random.RandomState) -> dict[str, Any]:
     name, keys, pos, has_gauss, cached = rs.get_state()
     if name != "MT19937":
         raise ValueError(f"cannot save a NumPy random state of kind {name!r} (only MT19937).")
-    return {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos), "has_gauss": int(has_gauss), "cached_gaussian": float(cached)}
+    keys = torch.from_numpy(keys.astype(np.int64))
+    return {"keys": keys, "pos": int(pos), "has_gauss": int(has_gauss), "cached_gaussian": float(cached)}
 
 
 def _set_numpy_state(rs: np.random.RandomState, state: Mapping[str, Any]) -> None:
-    keys = np.asarray(state["keys"].numpy() if isinstance(state["keys"], torch.Tensor) else state["keys"], dtype=np.uint32)
+    keys = state["keys"]
+    keys = np.asarray(keys.numpy() if isinstance(keys, torch.Tensor) else keys, dtype=np.uint32)
     rs.set_state(("MT19937", keys, int(state["pos"]), int(state["has_gauss"]), float(state["cached_gaussian"])))
 
 

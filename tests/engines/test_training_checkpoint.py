@@ -90,8 +90,31 @@ def test_fresh_run_refuses_an_earlier_runs_files_and_overwrite_replaces_them(tmp
     assert torch.load(tmp_path / "checkpoint_final.pt", weights_only=True)["trainer"]["iteration"] == 2
 
 
-def _batches(epochs, num_batches=3):
-    return [[i % 2] for i in range(epochs * num_batches)]
+def test_an_older_checkpoint_resumes_with_warnings(tmp_path, caplog):
+    net = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    torch.save({"model": {k: torch.full_like(v, 3.0) for k, v in net.state_dict().items()}, "optimizer": opt.state_dict(),
+                "trainer": {"epoch_length": 2, "iteration": 4, "max_epochs": 2}}, tmp_path / "checkpoint_final.pt")  # fmt: skip
+    engine = Engine(lambda e, b: None)
+    TrainingCheckpoint(tmp_path, net, opt, resume=True, save=False).attach(engine)
+    with caplog.at_level(logging.INFO):
+        engine.run([0, 1], max_epochs=3)
+    assert engine.state.iteration == 6 and torch.equal(net.bias, torch.full((1,), 3.0))  # resumed at 4, ran to 6
+    assert any("holds no random state" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+
+
+def test_a_checkpoint_that_does_not_fit_is_refused_by_name(tmp_path):
+    _handler(tmp_path, False).attach(engine := Engine(lambda e, b: None))
+    engine.run([0, 1], max_epochs=1)
+    wider = torch.nn.Linear(3, 1)
+    engine = Engine(lambda e, b: None)
+    TrainingCheckpoint(tmp_path, wider, torch.optim.SGD(wider.parameters(), lr=0.1), resume=True).attach(engine)
+    with pytest.raises(ValueError, match=r"checkpoint_final\.pt does not fit this training's network/optimizer"):
+        engine.run([0, 1], max_epochs=2)
+    engine = Engine(lambda e, b: None)
+    _handler(tmp_path, True).attach(engine)
+    with pytest.raises(ValueError, match="written with 2 iterations per epoch, this run has 3"):
+        engine.run([0, 1, 2], max_epochs=2)
 
 
 def test_periodic_checkpoints_keep_n_saved_and_old_one_goes_after_the_new_is_complete(tmp_path, monkeypatch):
@@ -134,7 +157,16 @@ def test_a_full_disk_is_named_and_the_previous_checkpoint_stays(tmp_path, monkey
     assert torch.load(tmp_path / "checkpoint_epoch=1.pt", weights_only=True)["trainer"]["iteration"] == 1
 
 
-def _train(root, epochs, resume=False, sampler="shuffle", workers=0, scores=None):
+class _ScaledCrossEntropy(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.ones(()))
+
+    def forward(self, logits, target):
+        return torch.nn.functional.cross_entropy(logits * self.scale, target)
+
+
+def _train(root, epochs, resume=False, sampler="shuffle", workers=0, epoch_length=None):
     """A tiny MONAI training with every kind of randomness a bundle has: random transforms, a shuffling or
     two-stream sampler, dropout, an epoch-level scheduler, validation with a best model. The checkpoint handler is
     first in the list on purpose: it must still write after validation and the scheduler step."""
@@ -147,7 +179,8 @@ def _train(root, epochs, resume=False, sampler="shuffle", workers=0, scores=None
     else:
         loader = DataLoader(dataset, batch_sampler=TwoStreamBatchSampler(range(3), range(3, 8), 1, 2, 3, seed=0), num_workers=workers)
     net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 8), torch.nn.Dropout(0.3), torch.nn.Linear(8, 2))
-    opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    loss = _ScaledCrossEntropy()  # a trainer module with parameters of its own (as ROLE's loss, a co-teaching peer)
+    opt = torch.optim.SGD([*net.parameters(), *loss.parameters()], lr=0.1, momentum=0.9)
     sched = torch.optim.lr_scheduler.StepLR(opt, 1, gamma=0.7)
     evaluator = SupervisedEvaluator(
         device="cpu", val_data_loader=DataLoader(Dataset(data), batch_size=8), network=net, decollate=False,
@@ -160,21 +193,26 @@ def _train(root, epochs, resume=False, sampler="shuffle", workers=0, scores=None
         ValidationHandler(1, evaluator),
     ]
     trainer = SupervisedTrainer(
-        device="cpu", max_epochs=epochs, train_data_loader=loader, network=net, optimizer=opt,
-        loss_function=torch.nn.CrossEntropyLoss(), train_handlers=handlers, decollate=False,
+        device="cpu", max_epochs=epochs, epoch_length=epoch_length, train_data_loader=loader, network=net, optimizer=opt,
+        loss_function=loss, train_handlers=handlers, decollate=False,
     )  # fmt: skip
     trainer.run()
-    return net, evaluator
+    return net, evaluator, loss
 
 
-@pytest.mark.parametrize("sampler,workers", [("shuffle", 0), ("two_stream", 0), ("shuffle", 1)])
-def test_resumed_training_is_bit_identical_to_an_uninterrupted_one(tmp_path, sampler, workers):
-    full_net, full_eval = _train(tmp_path / "full", 4, sampler=sampler, workers=workers)
-    _train(tmp_path / "cut", 2, sampler=sampler, workers=workers)
+# epoch_length 3 of a 4-batch loader: ignite goes on with the same iterator in the next epoch, so checkpoints fall
+# inside a pass of the loader (the CXR bundle's --epoch_length)
+@pytest.mark.parametrize("sampler,workers,epoch_length", [("shuffle", 0, None), ("two_stream", 0, None), ("shuffle", 1, None), ("shuffle", 0, 3)])
+def test_resumed_training_is_bit_identical_to_an_uninterrupted_one(tmp_path, sampler, workers, epoch_length):
+    full_net, full_eval, full_loss = _train(tmp_path / "full", 4, sampler=sampler, workers=workers, epoch_length=epoch_length)
+    _train(tmp_path / "cut", 2, sampler=sampler, workers=workers, epoch_length=epoch_length)
     ckpt = torch.load(tmp_path / "cut" / "checkpoint_epoch=2.pt", weights_only=True)
     assert ckpt["lr_scheduler"]["last_epoch"] == 2  # written after the scheduler step
     assert ckpt["evaluator"]["best_metric_epoch"] >= 1  # and after validation
-    net, evaluator = _train(tmp_path / "cut", 4, resume=True, sampler=sampler, workers=workers)
+    assert list(ckpt["engine_modules"]) == ["loss_function"]
+    assert (ckpt["data_pass"] or {}).get("batches") == (2 if epoch_length else None)  # 6 of 4 + 4 drawn
+    net, evaluator, loss = _train(tmp_path / "cut", 4, resume=True, sampler=sampler, workers=workers, epoch_length=epoch_length)
+    assert float(full_loss.scale) != 1.0 and torch.equal(full_loss.scale, loss.scale)  # restored, not restarted
     for name, value in full_net.state_dict().items():
         assert torch.equal(value, net.state_dict()[name]), name
     assert (evaluator.state.best_metric, evaluator.state.best_metric_epoch) == (full_eval.state.best_metric, full_eval.state.best_metric_epoch)
@@ -269,7 +307,7 @@ def test_noisy_label_bundle_killed_at_several_moments_resumes_bit_identical(tmp_
     np.savez(npz, train_images=images[:64], train_labels=labels[:64, None], val_images=images[64:], val_labels=labels[64:, None])
     overrides = {
         "widths": [4, 8, 8, 16], "backbone": "resnet10", "num_workers": 0, "dataset": str(npz), "epochs": 3,
-        "batch_size": 16, "noise_rate": 0.25, "method": "mixup",
+        "batch_size": 16, "noise_rate": 0.25, "method": "mixup_attention",
     }  # fmt: skip
     # in the training of epoch 2 (iteration 6 of 4 per epoch), then in the validation of epoch 3
     configs = REPO / "bundles" / "noisy_label_classification" / "configs"
