@@ -8,7 +8,13 @@ from .contrastive_pretrainer import ContrastivePretrainer
 from .loss_step_trainer import LossStepTrainer
 from .mixup_attention_trainer import MixupAttentionTrainer
 from .mixup_trainer import MixupTrainer
-from .mutual_learning_trainer import MutualLearningTrainer, TrainingForward
+from .mutual_learning_trainer import (
+    DIAGNOSTIC_KEYS,
+    MutualLearningTrainer,
+    TrainingForward,
+    diagnostic_metrics,
+    mutual_diagnostics,
+)
 from .noisy_label_methods import (
     METHOD_OPTIONS,
     METHODS,
@@ -17,11 +23,18 @@ from .noisy_label_methods import (
     noisy_label_trainer,
     reinitialized_copy,
 )
+from .sliding_window import SW_AVERAGES, SlidingWindowAverageInferer, overlap_for_stride
 from .spml_trainer import SPML_LOSS_KEYS, SinglePositiveTrainer, SPMLTrainingForward
 
 __all__ = [
     "MutualLearningTrainer",
     "TrainingForward",
+    "DIAGNOSTIC_KEYS",
+    "mutual_diagnostics",
+    "diagnostic_metrics",
+    "SlidingWindowAverageInferer",
+    "overlap_for_stride",
+    "SW_AVERAGES",
     "ProgressBarHandler",
     "TrainingCheckpoint",
     "latest_checkpoint",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .contrastive_views import contrastive_view
 from .cxr_views import cxr_preprocessing, strong_view, weak_augmentation
+from .flip import RandFlipOneAxisd
 from .labeled_flag import MarkLabeledd
 from .load_image import (
     IMAGE_SUFFIXES,
@@ -16,6 +17,7 @@ from .monochrome import PHOTOMETRIC_TAG, InvertMonochrome1, InvertMonochrome1d, 
 
 __all__ = [
     "MarkLabeledd",
+    "RandFlipOneAxisd",
     "LoadClassificationImage",
     "LoadClassificationImaged",
     "EnsureChannels",
