@@ -108,3 +108,39 @@ def test_tiny_real_run_then_reused(tmp_path):
     assert json.loads((tmp_path / "b.json").read_text())["runs"] == first["runs"]
     with pytest.raises(SystemExit):
         bench_la.main(args + ["--threads", "0"])
+
+
+def test_killed_run_resumes_and_other_settings_refuse(tmp_path, monkeypatch):
+    """A run folder with checkpoints but no result continues with --resume true and keeps the killed attempt's
+    log; a folder made with other settings is refused unless --rerun."""
+    commands = []
+
+    def fake_run(cmd, log, cwd, env=None):
+        commands.append(cmd)
+        assert env["OMP_NUM_THREADS"] == "1" and env["MKL_NUM_THREADS"] == "1"
+        if "configs/train.json" in cmd:
+            log.write_text("x.MutualLearningTrainer - INFO - Epoch[2] Complete. Time taken: 00:00:03.000\n"
+                           "x - INFO - Epoch[2] Metrics -- val_mean_dice: 0.5000 \n")  # fmt: skip
+        else:
+            eval_dir = Path(cmd[cmd.index("--eval_dir") + 1])
+            eval_dir.mkdir(parents=True)
+            (eval_dir / "metrics.csv").write_text("dice,0.5\nempty_pred,0.5\n")
+        return 1.0, 0.1
+
+    monkeypatch.setattr(bench_la, "run_logged", fake_run)
+    args = bench_la.argparse.Namespace(threads=1, rerun=False, iterations=4, val_interval=2)
+    run_dir = tmp_path / "seed1" / "mutual2"
+    overrides = {"num_labeled": 2, "seed": 1, "bundle_root": str(run_dir)}
+    (run_dir / "models").mkdir(parents=True)
+    (run_dir / "models" / "checkpoint_1.pt").write_bytes(b"x")
+    (run_dir / "settings.json").write_text(json.dumps(overrides))
+    (run_dir / "train.log").write_text("x - INFO - Epoch[1] Metrics -- val_mean_dice: 0.2500 \n")
+    result = bench_la.run_one("mutual2", 1, overrides, "label", run_dir, ["A", "B"], args)
+    train_cmd = commands[0]
+    assert train_cmd[train_cmd.index("--resume") + 1] == "true"
+    assert result["val_dice"] == [[2, 0.25], [4, 0.5]] and result["resumed"] is True
+    assert result["empty_predictions"] == 1 and result["seconds_per_iteration"] == pytest.approx(3.0 / 2)
+    assert (run_dir / "train.0.log").is_file()
+    with pytest.raises(ValueError, match="other settings.*--rerun"):
+        bench_la.run_one("mutual2", 1, {**overrides, "seed": 2}, "label", run_dir, ["A", "B"], args)
+    assert len(commands) == 2  # refused before running anything
