@@ -127,6 +127,11 @@ def _json(obj: object) -> str:
     return json.dumps(obj, indent=2, allow_nan=True) + "\n"
 
 
+def _same_settings(a: dict, b: dict) -> bool:
+    """Equal overrides apart from ``bundle_root`` (a moved work folder is still the same run)."""
+    return {k: v for k, v in a.items() if k != "bundle_root"} == {k: v for k, v in b.items() if k != "bundle_root"}
+
+
 def run_one(arm: str, seed: int, overrides: dict, label: str, run_dir: Path, val_cases: list[str], args) -> dict:
     """Train and evaluate one (seed, arm), or reuse its cached result; a killed run resumes its newest checkpoint.
 
@@ -143,7 +148,7 @@ def run_one(arm: str, seed: int, overrides: dict, label: str, run_dir: Path, val
             previous = json.loads(path.read_text(encoding="utf-8"))
             previous = previous.get("overrides", previous)
             break
-    if previous is not None and previous != overrides:
+    if previous is not None and not _same_settings(previous, overrides):
         if not args.rerun:
             raise ValueError(
                 f"{run_dir} holds a run with other settings ({started.name}); pass --rerun to train it again "
@@ -166,7 +171,8 @@ def run_one(arm: str, seed: int, overrides: dict, label: str, run_dir: Path, val
     train_cmd = bundle_command(["configs/train.json"], {**overrides, **({"resume": "true"} if resume else {})})
     wall, peak = run_logged(train_cmd, run_dir / "train.log", BUNDLE, env)
     log = (run_dir / "train.log").read_text(encoding="utf-8", errors="replace")
-    train_s = sum(engine_epoch_seconds(log, "MutualLearningTrainer"))
+    # ignite's trainer epoch time includes its EPOCH_COMPLETED handlers, the validation among them
+    train_s = sum(engine_epoch_seconds(log, "MutualLearningTrainer")) - sum(engine_epoch_seconds(log, "SupervisedEvaluator"))
     iterations_here = len(engine_epoch_seconds(log, "MutualLearningTrainer")) * args.val_interval
 
     eval_dir = run_dir / "val_eval"

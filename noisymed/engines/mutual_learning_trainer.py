@@ -19,7 +19,9 @@ __all__ = ["MutualLearningTrainer", "TrainingForward", "DIAGNOSTIC_KEYS", "mutua
 DIAGNOSTIC_KEYS = ("diag_agree", "diag_fg_dice", "diag_mask_a", "diag_weight_mean", "diag_weight_p10")
 
 
-def mutual_diagnostics(logits_a: torch.Tensor, logits_b: torch.Tensor, terms: Sequence | None = None) -> dict[str, float]:
+def mutual_diagnostics(
+    logits_a: torch.Tensor, logits_b: torch.Tensor, terms: Sequence | None = None
+) -> dict[str, float]:
     """Why mutual learning helps or not, on one batch: how the decoders agree, where the mask is on, how the
     reliability weight is spread.
 

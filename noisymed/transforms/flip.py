@@ -30,7 +30,8 @@ class RandFlipOneAxisd(OneOf):
 
     def __init__(self, keys: KeysCollection, axes: Sequence[int] = (0, 1), allow_missing_keys: bool = False) -> None:
         axes = list(axes) if not isinstance(axes, int) else [axes]
-        if not axes or len(set(axes)) != len(axes) or any(isinstance(a, bool) or not isinstance(a, int) or a < 0 for a in axes):
+        bad = [a for a in axes if isinstance(a, bool) or not isinstance(a, int) or a < 0]
+        if not axes or len(set(axes)) != len(axes) or bad:
             raise ValueError(f"axes must be distinct non-negative spatial axes, e.g. [0, 1]; got {axes!r}.")
         super().__init__(
             [RandFlipd(keys, prob=1.0, spatial_axis=a, allow_missing_keys=allow_missing_keys) for a in axes]
