@@ -296,6 +296,10 @@ def _fmt(stat: dict | None, scale: float = 1.0, digits: int = 2) -> str:
     return f"{scale * stat['mean']:.{digits}f}{sd}"
 
 
+def _seeds(n: int) -> str:
+    return f"{n} seed" if n == 1 else f"{n} seeds"
+
+
 def table(results: dict, command: str) -> str:
     """The docs block: the command, the per-arm table, the paired comparisons and the gap closed."""
     proto, env, summary = results["protocol"], results["environment"], results["summary"]
@@ -320,7 +324,7 @@ def table(results: dict, command: str) -> str:
         lines.append(f"- {name}: {100 * d['mean']:+.2f} ({ci}; n = {d['n']})")
     for arm, g in summary["gap_closed"].items():
         frac = "undefined (full supervision does not beat supervised-only)" if g["fraction"] is None else f"{100 * g['fraction']:.0f} %"
-        lines.append(f"- {arm} closes {frac} of the gap from supervised-only to full supervision ({len(g['runs'])} seeds).")
+        lines.append(f"- {arm} closes {frac} of the gap from supervised-only to full supervision ({_seeds(len(g['runs']))}).")
     return "\n".join(lines)
 
 
