@@ -13,7 +13,18 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["run_logged", "engine_epoch_seconds", "replace_block", "bundle_command"]
+__all__ = [
+    "run_logged",
+    "engine_epoch_seconds",
+    "replace_block",
+    "bundle_command",
+    "thread_env",
+    "environment",
+    "stats",
+    "paired_t",
+    "t_interval",
+    "paired_difference",
+]
 
 
 def bundle_command(config_files: Sequence[str], overrides: Mapping[str, object]) -> list[str]:
@@ -66,3 +77,85 @@ def replace_block(docs: Path, start: str, end: str, block: str) -> None:
         text = text + ("\n" if text else "") + wrapped + "\n"
     docs.parent.mkdir(parents=True, exist_ok=True)
     docs.write_text(text, encoding="utf-8")
+
+
+def environment(threads: int, jobs: int = 1) -> dict:
+    """What a benchmark's numbers depend on besides its options: threads, library versions, the code's commit.
+
+    Training on CPU is bit-identical for the same command, seed, thread count, library versions and machine;
+    change any of these and the numbers move (reductions are summed in another order).
+    """
+    import platform
+
+    import monai
+    import numpy
+    import torch
+
+    repo = Path(__file__).resolve().parents[1]
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return "unknown"
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "threads": threads,
+        "jobs": jobs,
+        "torch": torch.__version__,
+        "monai": monai.__version__,
+        "numpy": numpy.__version__,
+        "python": platform.python_version(),
+        "commit": git("rev-parse", "HEAD"),
+        "uncommitted_changes": git("status", "--porcelain", "--untracked-files=no") not in ("", "unknown"),
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def stats(values: Sequence[float]) -> dict:
+    """Mean, sample standard deviation (None for one value), n and the values."""
+    n = len(values)
+    if n == 0:
+        raise ValueError("stats of no values")
+    mean = sum(values) / n
+    sd = (sum((v - mean) ** 2 for v in values) / (n - 1)) ** 0.5 if n > 1 else None
+    return {"mean": mean, "sd": sd, "n": n, "values": list(values)}
+
+
+def paired_t(diffs: Sequence[float]) -> float | None:
+    """The paired t statistic mean / (sd / sqrt(n)) of per-run differences (None below two runs or for sd 0)."""
+    s = stats(diffs)
+    return s["mean"] / (s["sd"] / s["n"] ** 0.5) if s["sd"] else None
+
+
+def t_interval(diffs: Sequence[float], level: float = 0.95) -> list[float] | None:
+    """The two-sided t interval of the mean of paired differences (None below two runs)."""
+    from scipy.stats import t as student_t
+
+    s = stats(diffs)
+    if s["n"] < 2:
+        return None
+    half = float(student_t.ppf(0.5 + level / 2, s["n"] - 1)) * s["sd"] / s["n"] ** 0.5
+    return [s["mean"] - half, s["mean"] + half]
+
+
+def paired_difference(a: Mapping[str, float], b: Mapping[str, float]) -> dict | None:
+    """``a − b`` paired by run name (e.g. seed) over the names both have.
+
+    Returns:
+        None when no name is shared; else ``stats`` of the differences plus ``paired_t``, ``ci95`` and ``runs``.
+    """
+    names = [n for n in a if n in b]
+    if not names:
+        return None
+    diffs = [a[n] - b[n] for n in names]
+    return {**stats(diffs), "paired_t": paired_t(diffs), "ci95": t_interval(diffs), "runs": names}

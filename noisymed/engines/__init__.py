@@ -12,6 +12,13 @@ from .model_saver import ModelSaver
 from .model_loader import ModelLoader, load_model_weights
 from .model_settings import MODEL_SETTINGS_NAME, ModelSettingsSaver, read_model_settings
 from .mutual_learning_trainer import MutualLearningTrainer, TrainingForward
+from .mutual_learning_trainer import (
+    DIAGNOSTIC_KEYS,
+    MutualLearningTrainer,
+    TrainingForward,
+    diagnostic_metrics,
+    mutual_diagnostics,
+)
 from .noisy_label_methods import (
     METHOD_OPTIONS,
     METHODS,
@@ -22,12 +29,19 @@ from .noisy_label_methods import (
 )
 from .non_finite_loss import NonFiniteLossError, StopOnNonFiniteLoss
 from .random_state import capture_random_state, random_transforms, restore_random_state
+from .sliding_window import SW_AVERAGES, SlidingWindowAverageInferer, overlap_for_stride
 from .spml_trainer import SPML_LOSS_KEYS, SinglePositiveTrainer, SPMLTrainingForward
 from .training_checkpoint import TrainingCheckpoint, latest_checkpoint, load_latest_checkpoint
 
 __all__ = [
     "MutualLearningTrainer",
     "TrainingForward",
+    "DIAGNOSTIC_KEYS",
+    "mutual_diagnostics",
+    "diagnostic_metrics",
+    "SlidingWindowAverageInferer",
+    "overlap_for_stride",
+    "SW_AVERAGES",
     "ProgressBarHandler",
     "StopOnNonFiniteLoss",
     "NonFiniteLossError",

@@ -13,7 +13,67 @@ from torch.utils.data import DataLoader
 
 from .loss_step_trainer import LossStepTrainer
 
-__all__ = ["MutualLearningTrainer", "TrainingForward"]
+__all__ = ["MutualLearningTrainer", "TrainingForward", "DIAGNOSTIC_KEYS", "mutual_diagnostics", "diagnostic_metrics"]
+
+#: Per-iteration diagnostics of the mutual loss that :class:`MutualLearningTrainer` adds to its output.
+DIAGNOSTIC_KEYS = ("diag_agree", "diag_fg_dice", "diag_mask_a", "diag_weight_mean", "diag_weight_p10")
+
+
+def mutual_diagnostics(
+    logits_a: torch.Tensor, logits_b: torch.Tensor, terms: Sequence | None = None
+) -> dict[str, float]:
+    """Why mutual learning helps or not, on one batch: how the decoders agree, where the mask is on, how the
+    reliability weight is spread.
+
+    Args:
+        logits_a: (B, K, *spatial) decoder A logits.
+        logits_b: decoder B logits, same shape.
+        terms: the two :class:`noisymed.losses.PseudoLabelTerm` ``(a from b, b from a)``, or None (then the mask
+            and weight entries are NaN).
+
+    Returns:
+        ``diag_agree``: share of voxels where the two argmaxes agree; ``diag_fg_dice``: Dice between the two
+        decoders' foreground (argmax > 0; 1 when both are empty); ``diag_mask_a``: share of voxels where decoder A
+        learns from B (the mask of the other direction is about its complement); ``diag_weight_mean`` and
+        ``diag_weight_p10``: mean and 10th percentile of the reliability weight over the voxels where a mask is on.
+    """
+    with torch.no_grad():
+        arg_a, arg_b = logits_a.argmax(1), logits_b.argmax(1)
+        fg_a, fg_b = arg_a > 0, arg_b > 0
+        total = int(fg_a.sum() + fg_b.sum())
+        out = {
+            "diag_agree": float((arg_a == arg_b).float().mean()),
+            "diag_fg_dice": 2.0 * float((fg_a & fg_b).sum()) / total if total else 1.0,
+            "diag_mask_a": float("nan"),
+            "diag_weight_mean": float("nan"),
+            "diag_weight_p10": float("nan"),
+        }
+        if terms is not None:
+            a_from_b, b_from_a = terms
+            out["diag_mask_a"] = float(a_from_b.mask.float().mean())
+            on = torch.cat([a_from_b.weight[a_from_b.mask > 0], b_from_a.weight[b_from_a.mask > 0]]).float()
+            if on.numel():
+                out["diag_weight_mean"] = float(on.mean())
+                out["diag_weight_p10"] = float(on.kthvalue(max(1, int(0.1 * on.numel()))).values)
+    return out
+
+
+def diagnostic_metrics() -> dict:
+    """ignite ``Average`` metrics of :data:`DIAGNOSTIC_KEYS` over each epoch, for a trainer's ``key_train_metric``.
+
+    MONAI's ``StatsHandler`` then logs them at the end of every epoch (``Epoch[k] Metrics -- diag_agree: ...``),
+    i.e. once per validation when an epoch is ``val_interval`` iterations. NaN entries (no mutual loss) stay NaN.
+    """
+    from ignite.metrics import Average
+
+    def _get(key: str) -> Callable[[Any], float]:
+        def read(output: Any) -> float:
+            first = output[0] if isinstance(output, (list, tuple)) else output
+            return float(first.get(key, float("nan")))
+
+        return read
+
+    return {k: Average(output_transform=_get(k)) for k in DIAGNOSTIC_KEYS}
 
 
 class TrainingForward(nn.Module):
@@ -42,8 +102,9 @@ class MutualLearningTrainer(LossStepTrainer):
     ``loss = mean_d supervised_loss(logits_d[labeled], label[labeled]) + λ(t) · mutual_loss(...)``,
     where ``λ(t) = consistency_weight(iteration)``. With ``mutual_loss=None`` it is plain supervised
     training of both decoders (the baselines). The engine output holds ``image``, ``label``, ``pred``
-    (decoder A's logits), ``loss`` and the parts ``loss_sup``, ``loss_mutual``, ``weight_mutual``;
-    ``IterationEvents`` fire as in :class:`monai.engines.SupervisedTrainer` (the iteration is
+    (decoder A's logits), ``loss`` and the parts ``loss_sup``, ``loss_mutual``, ``weight_mutual`` (and the
+    ``diag_*`` entries of :func:`mutual_diagnostics`); ``IterationEvents`` fire as in
+    :class:`monai.engines.SupervisedTrainer` (the iteration is
     :class:`LossStepTrainer`'s), so MONAI's handlers work.
 
     Args:
@@ -118,10 +179,16 @@ class MutualLearningTrainer(LossStepTrainer):
             )
         else:
             loss_sup = zero
+        terms = None
         if self.mutual_loss is None:
             weight, loss_mutual = 0.0, zero
         else:
             weight = float(self.consistency_weight(self.state.iteration))
-            loss_mutual = self.mutual_loss(logits_a, logits_b, outputs["feat_a"], outputs["feat_b"])
+            if callable(getattr(self.mutual_loss, "terms", None)):
+                terms = self.mutual_loss.terms(logits_a, logits_b, outputs["feat_a"], outputs["feat_b"])
+                loss_mutual = terms[0].loss + terms[1].loss
+            else:
+                loss_mutual = self.mutual_loss(logits_a, logits_b, outputs["feat_a"], outputs["feat_b"])
         loss = loss_sup + weight * loss_mutual
-        return {Keys.LOSS: loss, "loss_sup": loss_sup, "loss_mutual": loss_mutual, "weight_mutual": weight}
+        out = {Keys.LOSS: loss, "loss_sup": loss_sup, "loss_mutual": loss_mutual, "weight_mutual": weight}
+        return {**out, **mutual_diagnostics(logits_a, logits_b, terms)}

@@ -11,6 +11,10 @@ For a student decoder ``s`` and a teacher decoder ``t`` (both see the same batch
 
 The mutual loss is ``L(a <- b) + L(b <- a)`` over every sample in the batch, labeled or not.
 
+Ablations (the paper's, at no extra cost): ``use_mask=False`` drops the entropy mask (every voxel counts,
+``M = 1``), ``use_weight=False`` drops the reliability weight (``w = 1``); both False is plain cross-entropy on
+the other decoder's argmax.
+
 Differences from the official code, none of which changes a value for its network:
 ``w`` is clamped to [0, 1] (the paper's features come out of a ReLU, so the cosine is already in
 [0, 1] and the clamp never acts), and the per-sample/per-class loops are vectorised.
@@ -59,6 +63,8 @@ def reliable_pseudo_label_term(
     teacher_features: torch.Tensor,
     ce_input: str = "logits",
     eps: float = 1e-6,
+    use_mask: bool = True,
+    use_weight: bool = True,
 ) -> PseudoLabelTerm:
     """The student-learns-from-teacher term of the mutual loss.
 
@@ -70,9 +76,12 @@ def reliable_pseudo_label_term(
             after its last fix); ``"probs"`` feeds its softmax probabilities (the code before that fix,
             which likely produced the paper's numbers).
         eps: added to the entropy's log, to the prototypes' voxel counts and to ``sum(M)``.
+        use_mask: apply the entropy mask; False sets ``M = 1`` everywhere (the "reliability weight only" ablation).
+        use_weight: apply the reliability weight; False sets ``w = 1`` (the "entropy mask only" ablation).
 
     Returns:
-        PseudoLabelTerm with the loss, the mask, the reliability weight and the pseudo label.
+        PseudoLabelTerm with the loss, the mask and the reliability weight that were applied (all ones where
+        switched off), and the pseudo label.
 
     Raises:
         ValueError: for a bad ``ce_input`` or mismatched shapes.
@@ -93,8 +102,13 @@ def reliable_pseudo_label_term(
     student_prob = torch.softmax(student_logits, 1)
     with torch.no_grad():
         teacher_prob = torch.softmax(teacher_logits, 1)
-        mask = (_entropy(student_prob, eps) > _entropy(teacher_prob, eps)).float()
         pseudo = teacher_prob.argmax(1)
+        if use_mask:
+            mask = (_entropy(student_prob, eps) > _entropy(teacher_prob, eps)).float()
+        else:
+            mask = torch.ones_like(pseudo, dtype=student_prob.dtype)
+        if not use_weight:
+            return _term(student_logits, student_prob, pseudo, mask, torch.ones_like(mask), ce_input, eps)
 
         b, c = teacher_features.shape[:2]
         feats = teacher_features.reshape(b, c, -1)  # (B, C, N)
@@ -104,7 +118,19 @@ def reliable_pseudo_label_term(
         cos = torch.einsum("bcn,bkc->bkn", F.normalize(feats, dim=1, eps=1e-8), proto)  # (B, K, N)
         dist = (cos - teacher_prob.reshape(b, num_classes, -1)) ** 2
         weight = (1.0 - dist.mean(1)).clamp(0.0, 1.0).reshape(mask.shape)
+    return _term(student_logits, student_prob, pseudo, mask, weight, ce_input, eps)
 
+
+def _term(
+    student_logits: torch.Tensor,
+    student_prob: torch.Tensor,
+    pseudo: torch.Tensor,
+    mask: torch.Tensor,
+    weight: torch.Tensor,
+    ce_input: str,
+    eps: float,
+) -> PseudoLabelTerm:
+    """``sum(CE * w * M) / (sum(M) + eps)`` with the cross-entropy on the student's logits or probabilities."""
     ce_in = student_logits if ce_input == "logits" else student_prob
     ce = F.cross_entropy(ce_in, pseudo, reduction="none")
     loss = (ce * weight * mask).sum() / (mask.sum() + eps)
@@ -117,9 +143,11 @@ class ReliablePseudoLabelLoss(nn.Module):
     Args:
         ce_input: what the cross-entropy receives from the student, ``"logits"`` or ``"probs"``.
         eps: numerical guard of the entropy, the prototypes and the mask normaliser.
+        use_mask: apply the entropy mask (False: the "reliability weight only" ablation).
+        use_weight: apply the reliability weight (False: the "entropy mask only" ablation).
 
     Raises:
-        ValueError: for a bad ``ce_input``.
+        ValueError: for a bad ``ce_input`` or a ``use_mask``/``use_weight`` that is not a bool.
 
     Example::
 
@@ -128,19 +156,28 @@ class ReliablePseudoLabelLoss(nn.Module):
         loss = loss_fn(logits_a, logits_b, feat_a, feat_b)
     """
 
-    def __init__(self, ce_input: str = "logits", eps: float = 1e-6):
+    def __init__(self, ce_input: str = "logits", eps: float = 1e-6, use_mask: bool = True, use_weight: bool = True):
         super().__init__()
         if ce_input not in CE_INPUTS:
             raise ValueError(f"ce_input must be one of {CE_INPUTS}, got {ce_input!r}.")
+        for name, value in (("use_mask", use_mask), ("use_weight", use_weight)):
+            if not isinstance(value, bool):
+                raise ValueError(f"{name} must be true or false, got {value!r}.")
         self.ce_input = ce_input
         self.eps = eps
+        self.use_mask = use_mask
+        self.use_weight = use_weight
 
     def terms(
         self, logits_a: torch.Tensor, logits_b: torch.Tensor, feat_a: torch.Tensor, feat_b: torch.Tensor
     ) -> tuple[PseudoLabelTerm, PseudoLabelTerm]:
         """Both directions: ``(a learns from b, b learns from a)``."""
-        a_from_b = reliable_pseudo_label_term(logits_a, logits_b, feat_b, self.ce_input, self.eps)
-        b_from_a = reliable_pseudo_label_term(logits_b, logits_a, feat_a, self.ce_input, self.eps)
+        a_from_b = reliable_pseudo_label_term(
+            logits_a, logits_b, feat_b, self.ce_input, self.eps, self.use_mask, self.use_weight
+        )
+        b_from_a = reliable_pseudo_label_term(
+            logits_b, logits_a, feat_a, self.ce_input, self.eps, self.use_mask, self.use_weight
+        )
         return a_from_b, b_from_a
 
     def forward(

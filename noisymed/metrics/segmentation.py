@@ -27,7 +27,7 @@ from noisymed.metrics.surface import CONVENTIONS, segmentation_scores
 __all__ = ["METRIC_NAMES", "SegmentationSurfaceMetric"]
 
 #: Scores that :class:`SegmentationSurfaceMetric` can report.
-METRIC_NAMES: tuple[str, ...] = ("dice", "jaccard", "hd95", "asd")
+METRIC_NAMES: tuple[str, ...] = ("dice", "jaccard", "hd95", "asd", "empty_pred")
 
 
 class SegmentationSurfaceMetric(CumulativeIterationMetric):
@@ -51,9 +51,12 @@ class SegmentationSurfaceMetric(CumulativeIterationMetric):
         metric.reset()
 
     Args:
-        metric_name: one of ``"dice"``, ``"jaccard"``, ``"hd95"``, ``"asd"``.
-        convention: ``"literature"`` (voxel units; an empty prediction scores 0) or ``"mm"``
-            (physical units; NaN distances when a mask is empty). See
+        metric_name: one of ``"dice"``, ``"jaccard"``, ``"hd95"``, ``"asd"``, or ``"empty_pred"`` (1 for a case
+            whose prediction has no foreground voxel, else 0: its mean is the share of empty predictions, its sum
+            their count; the convention does not matter).
+        convention: ``"literature"`` (voxel units; an empty prediction scores 0), ``"mm"``
+            (physical units; NaN distances when a mask is empty) or ``"strict"`` (voxel units; an empty
+            prediction scores the image diagonal). See
             :func:`~noisymed.metrics.surface.segmentation_scores`.
         include_background: whether to score channel 0. Defaults to ``False``. With a single
             channel input this option is ignored (with a warning), as in MONAI's ``DiceMetric``.
@@ -115,7 +118,7 @@ class SegmentationSurfaceMetric(CumulativeIterationMetric):
             ValueError: when ``"mm"`` is requested and no spacing can be found, or the spacing
                 has the wrong length.
         """
-        if self.convention == "literature":
+        if self.convention != "mm":  # "literature" and "strict" are in voxel units
             return [None] * batch_size
         given = spacing if spacing is not None else self.spacing
         if given is not None:
@@ -210,6 +213,9 @@ class SegmentationSurfaceMetric(CumulativeIterationMetric):
 
         out = np.empty(pred_np.shape[:2], dtype=np.float64)
         for b, c in np.ndindex(*out.shape):
+            if self.metric_name == "empty_pred":
+                out[b, c] = 0.0 if pred_np[b, c].any() else 1.0
+                continue
             scores = segmentation_scores(pred_np[b, c], ref_np[b, c], spacing=spacings[b], convention=self.convention)
             out[b, c] = scores[self.metric_name]
         return torch.as_tensor(out, device=y_pred.device)

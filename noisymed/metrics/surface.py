@@ -40,7 +40,10 @@ How this HD95 differs from MONAI's:
 Conventions (:func:`segmentation_scores`):
     ``"literature"`` gives medpy values in voxel units and scores an empty prediction 0 for all
     metrics, as the LA papers' test code does. ``"mm"`` gives physical units and reports NaN
-    distances when a mask is empty.
+    distances when a mask is empty. ``"strict"`` gives the medpy values in voxel units, but a failed case does not
+    score a perfect distance: an empty prediction of a non-empty reference (or a non-empty prediction of an empty
+    one) scores Dice 0 and HD95 = ASD = the image diagonal ``sqrt(sum(shape**2))`` in voxels, the worst possible
+    distance; both masks empty is a correct prediction (Dice 1, distances 0).
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ __all__ = [
 ]
 
 #: Supported conventions of :func:`segmentation_scores`.
-CONVENTIONS: tuple[str, ...] = ("literature", "mm")
+CONVENTIONS: tuple[str, ...] = ("literature", "mm", "strict")
 
 
 def _as_bool(x: Any, name: str) -> np.ndarray:
@@ -352,12 +355,15 @@ def segmentation_scores(
       An empty reference with a non-empty prediction gives Dice 0, Jaccard 0 and NaN distances.
     - ``"mm"``: physical units using ``spacing`` (required). Dice/Jaccard are computed normally
       (1.0 when both masks are empty); the distances are NaN when either mask is empty.
+    - ``"strict"``: as ``"literature"`` (voxel units) while both masks have foreground; when exactly one is
+      empty, Dice and Jaccard are 0 and HD95 = ASD = the image diagonal ``sqrt(sum(shape**2))`` (voxels), the
+      worst distance, not the literature's 0; both empty scores Dice 1 and distances 0.
 
     Args:
         pred: predicted mask; non-zero is foreground.
         ref: reference mask with the same shape.
         spacing: voxel size per dimension; required for ``"mm"``.
-        convention: ``"literature"`` or ``"mm"``.
+        convention: ``"literature"``, ``"mm"`` or ``"strict"``.
 
     Returns:
         ``{"dice": ..., "jaccard": ..., "hd95": ..., "asd": ...}`` with float values.
@@ -375,6 +381,13 @@ def segmentation_scores(
         if not p.any():
             return {"dice": 0.0, "jaccard": 0.0, "hd95": 0.0, "asd": 0.0}
         sp = None
+    elif convention == "strict":
+        sp = None
+        if not p.any() and not r.any():
+            return {"dice": 1.0, "jaccard": 1.0, "hd95": 0.0, "asd": 0.0}
+        if not p.any() or not r.any():
+            diagonal = float(np.sqrt(np.sum(np.square(np.asarray(p.shape, dtype=np.float64)))))
+            return {"dice": 0.0, "jaccard": 0.0, "hd95": diagonal, "asd": diagonal}
     elif sp is None:
         raise ValueError('`spacing` is required when `convention="mm"`.')
     scores = {"dice": dice(p, r), "jaccard": jaccard(p, r), "hd95": nan, "asd": nan}

@@ -6,6 +6,7 @@ from .check_image import CheckImage, CheckImaged, check_image
 from .check_volume import DEFAULT_MAX_VOXELS, CheckVolume, CheckVolumed
 from .contrastive_views import contrastive_view
 from .cxr_views import cxr_preprocessing, strong_view, weak_augmentation
+from .flip import RandFlipOneAxisd
 from .labeled_flag import MarkLabeledd
 from .load_image import (
     IMAGE_SUFFIXES,
@@ -26,6 +27,7 @@ __all__ = [
     "check_image",
     "CheckImage",
     "CheckImaged",
+    "RandFlipOneAxisd",
     "LoadClassificationImage",
     "LoadClassificationImaged",
     "EnsureChannels",

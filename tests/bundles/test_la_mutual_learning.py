@@ -91,7 +91,12 @@ def test_train_resume_evaluate_and_infer_nifti_and_dicom(tmp_path, demo_root):
         **{**TINY, "bundle_root": str(tmp_path), "dataset_dir": str(demo_root), "eval_list": "test.list"},
     )
     summary = dict(line.split(",") for line in (tmp_path / "eval" / "metrics.csv").read_text().split())
-    assert set(summary) == {"dice", "jaccard", "hd95_voxel", "asd_voxel", "hd95_mm", "asd_mm"}
+    assert set(summary) == {
+        "dice", "jaccard", "hd95_voxel", "asd_voxel", "hd95_mm", "asd_mm", "hd95_strict", "asd_strict", "empty_pred"
+    }  # fmt: skip
+    assert float(summary["empty_pred"]) in (0.0, 0.5, 1.0)  # mean over the two test cases
+    if float(summary["empty_pred"]) == 0.0:  # no failed case: the strict distances are the literature's
+        assert float(summary["hd95_strict"]) == pytest.approx(float(summary["hd95_voxel"]), rel=1e-5)
     per_case = (tmp_path / "eval" / "dice_raw.csv").read_text().splitlines()
     assert per_case[0].startswith("filename") and [r.split(",")[0] for r in per_case[1:]] == ["DEMO004", "DEMO005"]
     assert 0.0 <= float(summary["dice"]) <= 1.0

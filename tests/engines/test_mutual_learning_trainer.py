@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import math
+
+import pytest
+
 import torch
 from monai.losses import DiceLoss
 
@@ -61,3 +65,24 @@ def test_supervised_loss_uses_labeled_samples_only():
     trainer2.run()
     assert trainer2.state.output["loss_sup"].item() == sup_a
     assert trainer2.state.output["loss_mutual"].item() == 0
+
+
+def test_mutual_diagnostics_by_hand():
+    from noisymed.engines import DIAGNOSTIC_KEYS, diagnostic_metrics, mutual_diagnostics
+    from noisymed.losses import PseudoLabelTerm
+
+    # four voxels, two classes: argmax A = [1, 1, 0, 0], argmax B = [1, 0, 0, 0]
+    logits_a = torch.tensor([[0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]]).reshape(1, 2, 1, 4)
+    logits_b = torch.tensor([[0.0, 1.0, 1.0, 1.0], [1.0, 0.0, 0.0, 0.0]]).reshape(1, 2, 1, 4)
+    zero = torch.zeros(())
+    a_from_b = PseudoLabelTerm(zero, torch.tensor([[[1.0, 0.0, 1.0, 0.0]]]), torch.tensor([[[0.2, 0.5, 0.6, 0.5]]]), None)
+    b_from_a = PseudoLabelTerm(zero, torch.tensor([[[0.0, 1.0, 0.0, 0.0]]]), torch.tensor([[[0.1, 0.9, 0.1, 0.1]]]), None)
+    d = mutual_diagnostics(logits_a, logits_b, (a_from_b, b_from_a))
+    assert d["diag_agree"] == pytest.approx(0.75)  # voxels 0, 2, 3
+    assert d["diag_fg_dice"] == pytest.approx(2 * 1 / (2 + 1))
+    assert d["diag_mask_a"] == pytest.approx(0.5)
+    assert d["diag_weight_mean"] == pytest.approx((0.2 + 0.6 + 0.9) / 3)
+    assert d["diag_weight_p10"] == pytest.approx(0.2)
+    plain = mutual_diagnostics(logits_a, logits_b)
+    assert plain["diag_agree"] == pytest.approx(0.75) and math.isnan(plain["diag_mask_a"])
+    assert set(diagnostic_metrics()) == set(DIAGNOSTIC_KEYS) == set(d)

@@ -97,3 +97,32 @@ def test_errors():
         reliable_pseudo_label_term(torch.zeros(1, 2, 2, 2, 2), torch.zeros(1, 3, 2, 2, 2), torch.zeros(1, 4, 2, 2, 2))
     with pytest.raises(ValueError, match="batch and spatial"):
         reliable_pseudo_label_term(torch.zeros(1, 2, 2, 2, 2), torch.zeros(1, 2, 2, 2, 2), torch.zeros(1, 4, 2, 2, 3))
+
+
+def test_ablation_switches_hand_computed():
+    student, teacher, feats = _two_voxel_case()
+    p1 = math.exp(2) / (1 + math.exp(2))
+    q0 = math.e / (1 + math.e)
+    w0 = 1 - (1 - p1) ** 2
+    w1 = 1 - (1 - q0) ** 2
+    ce0 = math.log(1 + math.exp(-0.5))  # voxel 0: CE(logits [0, 0.5], pseudo label 1)
+    ce1 = math.log(1 + math.exp(-3.0))  # voxel 1: CE(logits [3, 0], pseudo label 0)
+    mask_only = reliable_pseudo_label_term(student, teacher, feats, use_weight=False)
+    assert mask_only.weight.flatten().tolist() == [1.0, 1.0]
+    assert mask_only.loss.item() == pytest.approx(ce0 / (1 + 1e-6), abs=1e-6)
+    weight_only = reliable_pseudo_label_term(student, teacher, feats, use_mask=False)
+    assert weight_only.mask.flatten().tolist() == [1.0, 1.0]
+    assert weight_only.loss.item() == pytest.approx((ce0 * w0 + ce1 * w1) / (2 + 1e-6), abs=1e-6)
+    neither = reliable_pseudo_label_term(student, teacher, feats, use_mask=False, use_weight=False)
+    assert neither.loss.item() == pytest.approx((ce0 + ce1) / (2 + 1e-6), abs=1e-6)
+    loss_fn = ReliablePseudoLabelLoss(use_mask=False)
+    a_from_b, b_from_a = loss_fn.terms(student, teacher, feats, feats)
+    assert a_from_b.loss.item() == pytest.approx(weight_only.loss.item(), abs=1e-7)
+    assert b_from_a.mask.flatten().tolist() == [1.0, 1.0]
+
+
+def test_ablation_switches_must_be_bool():
+    with pytest.raises(ValueError, match="use_mask must be true or false, got 'false'"):
+        ReliablePseudoLabelLoss(use_mask="false")
+    with pytest.raises(ValueError, match="use_weight"):
+        ReliablePseudoLabelLoss(use_weight=1)

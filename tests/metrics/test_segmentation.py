@@ -185,3 +185,18 @@ def test_ignite_metric_handler_with_metrics_saver(tmp_path) -> None:
         rows = list(csv.reader(f))
     assert [r[0] for r in rows[1:]] == names
     assert math.isclose(float(rows[1][1]), expected[0, 0], rel_tol=1e-4)
+
+
+def test_empty_pred_counts_failed_cases_and_strict_distance() -> None:
+    y_pred, y = _batch(2)
+    empty = torch.zeros_like(y_pred[:1])
+    empty[:, 0] = 1  # case 0: everything background
+    batch = torch.cat([empty, y_pred[1:]])
+    counter = SegmentationSurfaceMetric("empty_pred")
+    out = counter(batch, y)
+    expected = [[1.0] * out.shape[1], [0.0 if y_pred[1, c + 1].any() else 1.0 for c in range(out.shape[1])]]
+    assert out.tolist() == expected
+    assert counter.aggregate("sum").item() == sum(map(sum, expected))
+    strict = SegmentationSurfaceMetric("hd95", convention="strict")(batch, y)
+    diagonal = math.sqrt(sum(n**2 for n in y.shape[2:]))
+    assert strict[0].tolist() == pytest.approx([diagonal if y[0, c + 1].any() else 0.0 for c in range(out.shape[1])])

@@ -231,3 +231,19 @@ def test_cropping_matches_medpy_at_array_border() -> None:
         )
         assert hd95(pred, ref, spacing) == pytest.approx(binary.hd95(pred, ref, voxelspacing=spacing), abs=1e-9)
         assert asd(ref, pred, spacing) == pytest.approx(binary.asd(ref, pred, voxelspacing=spacing), abs=1e-9)
+
+
+def test_strict_convention_scores_a_failed_case_as_the_worst() -> None:
+    pred, ref = _case_3d()
+    empty = np.zeros_like(ref)
+    diagonal = math.sqrt(3 * 6**2)  # (6, 6, 6) image
+    assert segmentation_scores(empty, ref, convention="strict") == {
+        "dice": 0.0,
+        "jaccard": 0.0,
+        "hd95": pytest.approx(diagonal),
+        "asd": pytest.approx(diagonal),
+    }
+    assert segmentation_scores(pred, empty, convention="strict")["hd95"] == pytest.approx(diagonal)
+    assert segmentation_scores(empty, empty, convention="strict") == {"dice": 1.0, "jaccard": 1.0, "hd95": 0.0, "asd": 0.0}
+    # both non-empty: the literature's numbers (voxel units, spacing ignored)
+    assert segmentation_scores(pred, ref, spacing=(1, 1, 2), convention="strict") == segmentation_scores(pred, ref)

@@ -1,0 +1,147 @@
+"""bench_la.py: arms, log parsing, paired summary by hand, plot, and one tiny real run (reused when run again)."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+
+import bench_la  # noqa: E402
+from bench_common import paired_difference, stats, t_interval  # noqa: E402
+
+
+def test_arm_settings():
+    over, label = bench_la.arm_settings("mask8", 68, 30)
+    assert over == {"num_labeled": 8, "rampup_interval": 30, "mutual_weight": "false"} and "entropy mask only" in label
+    assert bench_la.arm_settings("weight16", 68, 30)[0]["mutual_mask"] == "false"
+    assert bench_la.arm_settings("probs8", 68, 30)[0]["ce_input"] == "probs"
+    assert bench_la.arm_settings("sup8", 68, 30)[0] == {"num_labeled": 8, "max_unlabeled": 0, "mutual_loss": "$None"}
+    assert bench_la.arm_settings("full", 68, 30)[0]["num_labeled"] == 68
+    with pytest.raises(ValueError, match="unknown arm 'mutual'"):
+        bench_la.arm_settings("mutual", 68, 30)
+    with pytest.raises(ValueError, match="68"):
+        bench_la.arm_settings("sup80", 68, 30)
+
+
+def test_epoch_values_and_curves(tmp_path):
+    (tmp_path / "train.0.log").write_text(
+        "x - INFO - Epoch[1] Metrics -- val_mean_dice: 0.2500 \n"
+        "x - INFO - Epoch[1] Metrics -- diag_agree: 0.9000 diag_mask_a: nan \n"
+        "x - INFO - Epoch[2] Metrics -- val_mean_dice: 0.3000 \n"
+    )
+    (tmp_path / "train.log").write_text(  # the resumed attempt re-ran epoch 2
+        "x - INFO - Epoch[2] Metrics -- val_mean_dice: 0.3500 \nx - INFO - Epoch[3] Metrics -- val_mean_dice: 0.4000 \n"
+    )
+    curves = bench_la.read_curves(tmp_path, 150)
+    assert curves["val_dice"] == [[150, 0.25], [300, 0.35], [450, 0.4]]
+    assert curves["diagnostics"][0]["iteration"] == 150 and curves["diagnostics"][0]["diag_agree"] == 0.9
+    assert math.isnan(curves["diagnostics"][0]["diag_mask_a"])
+
+
+def test_paired_statistics_by_hand():
+    assert stats([1.0, 2.0, 3.0]) == {"mean": 2.0, "sd": 1.0, "n": 3, "values": [1.0, 2.0, 3.0]}
+    lo, hi = t_interval([1.0, 2.0, 3.0])
+    half = 4.302652729911275 * 1.0 / 3**0.5  # t(0.975, 2)
+    assert (lo, hi) == pytest.approx((2 - half, 2 + half))
+    d = paired_difference({"seed1": 0.7, "seed2": 0.6, "seed3": 0.5}, {"seed1": 0.6, "seed2": 0.6})
+    assert d["runs"] == ["seed1", "seed2"] and d["mean"] == pytest.approx(0.05) and d["n"] == 2
+    assert paired_difference({"a": 1.0}, {"b": 1.0}) is None
+
+
+def _result(arm, dice):
+    return {"label": arm, "metrics": {"dice": dice, "hd95_voxel": 1.0}, "empty_predictions": 0, "seconds_per_iteration": 0.5,
+            "val_dice": [[150, dice - 0.1], [300, dice]]}  # fmt: skip
+
+
+def test_summarize_gap_closed_by_hand(tmp_path):
+    runs = {
+        "sup8": {"seed1": _result("sup8", 0.60), "seed2": _result("sup8", 0.50)},
+        "mutual8": {"seed1": _result("mutual8", 0.70), "seed2": _result("mutual8", 0.55)},
+        "full": {"seed1": _result("full", 0.80), "seed2": _result("full", 0.90)},
+        "mask8": {"seed1": _result("mask8", 0.65)},
+    }
+    s = bench_la.summarize(runs, ["sup8", "mutual8", "full", "mask8"], [1, 2])
+    assert s["arms"]["mutual8"]["metrics"]["dice"]["mean"] == pytest.approx(0.625)
+    assert s["comparisons"]["mutual8 - sup8"]["values"] == pytest.approx([0.10, 0.05])
+    assert s["comparisons"]["mask8 - sup8"]["mean"] == pytest.approx(0.05)
+    assert s["comparisons"]["mask8 - mutual8"]["mean"] == pytest.approx(-0.05)
+    gap = s["gap_closed"]["mutual8"]
+    assert gap["fraction"] == pytest.approx((0.625 - 0.55) / (0.85 - 0.55))
+    assert gap["per_seed"] == pytest.approx([0.10 / 0.20, 0.05 / 0.40])
+    assert s["complete"] is False  # mask8 lacks seed 2
+    results = {"protocol": {"val_cases": ["A", "B"]}, "summary": s,
+               "environment": {"threads": 1, "jobs": 2, "torch": "t", "monai": "m", "commit": "abc", "uncommitted_changes": False}}  # fmt: skip
+    text = bench_la.table(results, "python scripts/bench_la.py")
+    assert "**Partial" in text and "| mutual8: mutual8 | 2 | 62.50 ± 10.61 |" in text and "closes 25 %" in text
+    bench_la.plot_curves(runs, ["sup8", "mutual8", "full", "mask8"], tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_tiny_real_run_then_reused(tmp_path):
+    """One arm, four iterations, through the bundle; the JSON records threads, versions and the commit; run again
+    with the same settings it reuses the result instead of training."""
+    from noisymed.data import ensure_la_demo
+
+    data = ensure_la_demo(tmp_path / "data", num_train=5, num_test=1, shape=(32, 32, 32))
+    args = ["--dataset_dir", str(data), "--num_val", "1", "--arms", "mutual2", "--seeds", "5", "--iterations", "4",
+            "--val_interval", "2", "--pixdim", "1.25", "--patch_size", "[16, 16, 16]", "--features", "4",
+            "--work_dir", str(tmp_path / "w"), "--out", str(tmp_path / "b.json")]  # fmt: skip
+    assert bench_la.main(args) == 0
+    first = json.loads((tmp_path / "b.json").read_text())
+    assert first["environment"]["threads"] == 1 and first["environment"]["torch"] == torch.__version__
+    assert len(first["environment"]["commit"]) in (40, 7)  # a hash, or "unknown" outside git
+    run = first["runs"]["mutual2"]["seed5"]
+    assert [c[0] for c in run["val_dice"]] == [2, 4] and 0.0 <= run["metrics"]["dice"] <= 1.0
+    assert {"diag_agree", "diag_weight_mean"} <= set(run["diagnostics"][0])
+    assert (tmp_path / "w" / "seed5" / "mutual2" / "val_eval" / "metrics.csv").is_file()
+    assert (tmp_path / "b.png").is_file() and first["summary"]["complete"] is True
+    model = tmp_path / "w" / "seed5" / "mutual2" / "models" / "model.pt"
+    before = model.stat().st_mtime_ns
+    assert bench_la.main(args) == 0  # resumable: the finished run is reused
+    assert model.stat().st_mtime_ns == before
+    assert json.loads((tmp_path / "b.json").read_text())["runs"] == first["runs"]
+    with pytest.raises(SystemExit):
+        bench_la.main(args + ["--threads", "0"])
+
+
+def test_killed_run_resumes_and_other_settings_refuse(tmp_path, monkeypatch):
+    """A run folder with checkpoints but no result continues with --resume true and keeps the killed attempt's
+    log; a folder made with other settings is refused unless --rerun."""
+    commands = []
+
+    def fake_run(cmd, log, cwd, env=None):
+        commands.append(cmd)
+        assert env["OMP_NUM_THREADS"] == "1" and env["MKL_NUM_THREADS"] == "1"
+        if "configs/train.json" in cmd:
+            log.write_text("x.MutualLearningTrainer - INFO - Epoch[2] Complete. Time taken: 00:00:03.000\n"
+                           "x.SupervisedEvaluator - INFO - Epoch[2] Complete. Time taken: 00:00:01.000\n"
+                           "x - INFO - Epoch[2] Metrics -- val_mean_dice: 0.5000 \n")  # fmt: skip
+        else:
+            eval_dir = Path(cmd[cmd.index("--eval_dir") + 1])
+            eval_dir.mkdir(parents=True)
+            (eval_dir / "metrics.csv").write_text("dice,0.5\nempty_pred,0.5\n")
+        return 1.0, 0.1
+
+    monkeypatch.setattr(bench_la, "run_logged", fake_run)
+    args = bench_la.argparse.Namespace(threads=1, rerun=False, iterations=4, val_interval=2)
+    run_dir = tmp_path / "seed1" / "mutual2"
+    overrides = {"num_labeled": 2, "seed": 1, "bundle_root": str(run_dir)}
+    (run_dir / "models").mkdir(parents=True)
+    (run_dir / "models" / "checkpoint_1.pt").write_bytes(b"x")
+    (run_dir / "settings.json").write_text(json.dumps(overrides))
+    (run_dir / "train.log").write_text("x - INFO - Epoch[1] Metrics -- val_mean_dice: 0.2500 \n")
+    result = bench_la.run_one("mutual2", 1, overrides, "label", run_dir, ["A", "B"], args)
+    train_cmd = commands[0]
+    assert train_cmd[train_cmd.index("--resume") + 1] == "true"
+    assert result["val_dice"] == [[2, 0.25], [4, 0.5]] and result["resumed"] is True
+    assert result["empty_predictions"] == 1 and result["seconds_per_iteration"] == pytest.approx((3.0 - 1.0) / 2)  # validation excluded
+    assert (run_dir / "train.0.log").is_file()
+    with pytest.raises(ValueError, match="other settings.*--rerun"):
+        bench_la.run_one("mutual2", 1, {**overrides, "seed": 2}, "label", run_dir, ["A", "B"], args)
+    assert len(commands) == 2  # refused before running anything
