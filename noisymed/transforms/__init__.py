@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .contrastive_views import contrastive_view
 from .cxr_views import cxr_preprocessing, strong_view, weak_augmentation
+from .jigsaw_pretext import jigsaw_permutations, jigsaw_tiles
 from .labeled_flag import MarkLabeledd
 from .load_image import (
     IMAGE_SUFFIXES,
@@ -12,6 +13,7 @@ from .load_image import (
     LoadClassificationImage,
     LoadClassificationImaged,
 )
+from .rotation_pretext import NUM_ROTATIONS, rotate_batch
 from .monochrome import PHOTOMETRIC_TAG, InvertMonochrome1, InvertMonochrome1d, photometric_interpretation
 
 __all__ = [
@@ -29,4 +31,8 @@ __all__ = [
     "cxr_preprocessing",
     "weak_augmentation",
     "strong_view",
+    "rotate_batch",
+    "NUM_ROTATIONS",
+    "jigsaw_permutations",
+    "jigsaw_tiles",
 ]
