@@ -17,6 +17,17 @@ from .noisy_label_methods import (
     noisy_label_trainer,
     reinitialized_copy,
 )
+from .joint_embedding_objectives import (
+    BarlowTwinsObjective,
+    BYOLObjective,
+    ContrastiveObjective,
+    MoCoObjective,
+    SimSiamObjective,
+)
+from .pretext_objectives import JigsawObjective, RotationObjective
+from .ssl_objective import SSLObjective, features, frozen_copy, momentum_update
+from .ssl_pretrainer import SSL_OBJECTIVES, SSL_OPTIONS, SSLPretrainer, ssl_objective
+from .vae_objective import VAEObjective
 from .spml_trainer import SPML_LOSS_KEYS, SinglePositiveTrainer, SPMLTrainingForward
 
 __all__ = [
@@ -42,4 +53,20 @@ __all__ = [
     "SinglePositiveTrainer",
     "SPMLTrainingForward",
     "SPML_LOSS_KEYS",
+    "SSLObjective",
+    "features",
+    "frozen_copy",
+    "momentum_update",
+    "ContrastiveObjective",
+    "MoCoObjective",
+    "BYOLObjective",
+    "SimSiamObjective",
+    "BarlowTwinsObjective",
+    "RotationObjective",
+    "JigsawObjective",
+    "VAEObjective",
+    "SSLPretrainer",
+    "SSL_OBJECTIVES",
+    "SSL_OPTIONS",
+    "ssl_objective",
 ]
