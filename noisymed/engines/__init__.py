@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from .bundle_utils import ProgressBarHandler, TrainingCheckpoint, latest_checkpoint, loss_terms, sample_names
 from .co_teaching_trainer import CoTeachingTrainer, forget_rate
-from .contrastive_pretrainer import ContrastivePretrainer
 from .loss_step_trainer import LossStepTrainer
 from .mixup_attention_trainer import MixupAttentionTrainer
 from .mixup_trainer import MixupTrainer
@@ -24,6 +23,7 @@ from .joint_embedding_objectives import (
     MoCoObjective,
     SimSiamObjective,
 )
+from .pretrained_saver import PretrainedSaver
 from .pretext_objectives import JigsawObjective, RotationObjective
 from .ssl_objective import SSLObjective, features, frozen_copy, momentum_update
 from .ssl_pretrainer import SSL_OBJECTIVES, SSL_OPTIONS, SSLPretrainer, ssl_objective
@@ -43,7 +43,6 @@ __all__ = [
     "MixupAttentionTrainer",
     "CoTeachingTrainer",
     "forget_rate",
-    "ContrastivePretrainer",
     "METHODS",
     "METHOD_OPTIONS",
     "noisy_label_trainer",
@@ -66,6 +65,7 @@ __all__ = [
     "JigsawObjective",
     "VAEObjective",
     "SSLPretrainer",
+    "PretrainedSaver",
     "SSL_OBJECTIVES",
     "SSL_OPTIONS",
     "ssl_objective",

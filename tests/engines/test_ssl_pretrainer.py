@@ -72,8 +72,8 @@ def test_objective_state_round_trips_through_a_checkpoint(tmp_path):
         assert torch.equal(a, b)
 
 
-def test_pretrained_losses_fall_for_the_pretext_and_generative_objectives():
-    for name in ("rotation", "vae"):
+def test_losses_fall_for_contrastive_pretext_and_generative_objectives():
+    for name in ("simclr", "supcon", "rotation", "vae"):
         _, _, trainer, losses = _pretrain(name, (16, 16), epochs=8)
         trainer.run()
         first, last = sum(float(o["loss"]) for o in losses[:2]), sum(float(o["loss"]) for o in losses[-2:])
