@@ -31,7 +31,7 @@ type does not matter and each (dataset, initialisation, strategy) runs once (noi
 Spec keys (see scripts/study_ssl_noise.yaml): ``name``, ``seed``, ``epochs``, ``pretrain_epochs``, ``val_noise``,
 ``jobs`` (runs at once), ``threads`` (torch threads per run), ``overrides`` (bundle overrides for every run),
 ``pretrain_options``, ``datasets`` (name -> ``path`` [relative to the spec], optional ``overrides``,
-``noise_groups``, ``noise_types``, ``epochs``, ``pretrain_epochs``), ``noise_types``, ``noise_rates``,
+``noise_groups``, ``noise_types``, ``noise_rates`` (a subset of the study's), ``epochs``, ``pretrain_epochs``), ``noise_types``, ``noise_rates``,
 ``initialisations``, ``strategies`` (name -> ``{method, options}`` or a list of method names),
 ``fisher_components``, ``fisher_max_images``.
 """
@@ -65,7 +65,7 @@ SPEC_KEYS = {
     "name", "seed", "epochs", "pretrain_epochs", "val_noise", "jobs", "threads", "overrides", "pretrain_options",
     "datasets", "noise_types", "noise_rates", "initialisations", "strategies", "fisher_components", "fisher_max_images",
 }  # fmt: skip
-DATASET_KEYS = {"path", "overrides", "noise_groups", "noise_types", "epochs", "pretrain_epochs"}
+DATASET_KEYS = {"path", "overrides", "noise_groups", "noise_types", "noise_rates", "epochs", "pretrain_epochs"}
 DEFAULTS = {
     "name": "study", "seed": 0, "epochs": 10, "pretrain_epochs": 5, "val_noise": True, "jobs": 1, "threads": 1,
     "overrides": {}, "pretrain_options": {}, "fisher_components": 32, "fisher_max_images": 2000,
@@ -135,8 +135,12 @@ def load_spec(path: str | Path) -> dict:
                 raise SpecError(f"{path}: noise type {t!r} of dataset {name!r} is not one of {NOISE_TYPES}.")
         if "grouped" in types and not d.get("noise_groups"):
             raise SpecError(f"{path}: dataset {name!r} uses grouped noise but gives no noise_groups, e.g. [[0, 1], [2, 3, 4]].")
+        d_rates = sorted({float(r) for r in d.get("noise_rates") or spec["noise_rates"]})
+        if not set(d_rates) <= set(spec["noise_rates"]):
+            raise SpecError(f"{path}: dataset {name!r} has noise_rates {d_rates} outside the study's {spec['noise_rates']}.")
         datasets[name] = {
             "path": str(data.resolve()),
+            "noise_rates": d_rates,
             "overrides": dict(d.get("overrides") or {}),
             "noise_groups": d.get("noise_groups"),
             "noise_types": types,
@@ -164,8 +168,8 @@ def plan(spec: dict, work_dir: Path) -> tuple[list[dict], list[dict]]:
     cells: list[dict] = []
     for dname, d in spec["datasets"].items():
         base = {**spec["overrides"], **d["overrides"], "dataset": d["path"], "seed": spec["seed"]}
-        combos = [("none", 0.0)] if 0.0 in spec["noise_rates"] else []
-        combos += [(t, r) for t in d["noise_types"] for r in spec["noise_rates"] if r > 0]
+        combos = [("none", 0.0)] if 0.0 in d["noise_rates"] else []
+        combos += [(t, r) for t in d["noise_types"] for r in d["noise_rates"] if r > 0]
         for noise_type, rate in combos:
             noise = {"noise_type": "symmetric" if noise_type == "none" else noise_type, "noise_rate": rate}
             if noise_type == "grouped":
@@ -408,9 +412,10 @@ def gains(rows: list[dict]) -> list[dict]:
 def accuracy_drops(spec: dict, rows: list[dict]) -> list[dict]:
     """Accuracy at rate 0 minus accuracy at the highest rate, random init, first strategy, per noise type."""
     table = _lookup(rows)
-    strategy, top = next(iter(spec["strategies"])), max(spec["noise_rates"])
+    strategy = next(iter(spec["strategies"]))
     out = []
     for dname, d in spec["datasets"].items():
+        top = max(d.get("noise_rates") or spec["noise_rates"])
         clean = table.get((dname, "none", 0.0, "random", strategy))
         for t in d["noise_types"]:
             noisy = table.get((dname, t, top, "random", strategy))
