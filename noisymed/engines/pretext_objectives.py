@@ -68,6 +68,7 @@ class JigsawObjective(SSLObjective):
         seed: int = 0,
     ) -> None:
         super().__init__()
+        self.spatial_dims = spatial_dims
         self.register_buffer("permutations", jigsaw_permutations(spatial_dims, num_permutations, seed))
         tiles = self.permutations.shape[1]
         self.head = ProjectionHead(tiles * feature_dim, hidden_dim, self.permutations.shape[0])
@@ -75,11 +76,8 @@ class JigsawObjective(SSLObjective):
 
     def forward(self, backbone, view1, view2, labels):
         images = view1 if view2 is None else torch.cat([view1, view2], 0)
-        if images.ndim - 2 != self.permutations.shape[1].bit_length() - 1:
-            raise ValueError(
-                f"jigsaw was built for {self.permutations.shape[1].bit_length() - 1}D images, got a batch of shape "
-                f"{tuple(images.shape)}."
-            )
+        if images.ndim - 2 != self.spatial_dims:
+            raise ValueError(f"jigsaw was built for {self.spatial_dims}D images, got a batch of shape {tuple(images.shape)}.")
         order = torch.randint(0, self.permutations.shape[0], (images.shape[0],)).to(images.device)
         tiles = jigsaw_tiles(images, self.permutations, order)  # (B, T, C, *tile)
         b, t = tiles.shape[:2]

@@ -160,8 +160,7 @@ class SSLPretrainer(LossStepTrainer):
             if self.view_key not in batchdata:
                 raise ValueError(f"batch has no second view {self.view_key!r} (keys: {list(batchdata)}).")
             view2 = torch.as_tensor(batchdata[self.view_key]).to(inputs.device)
-        terms = self.objective(self.network, inputs, view2, targets)
-        return {**terms, "pred": terms["pred"]}
+        return self.objective(self.network, inputs, view2, targets)
 
     def compute_loss(self, outputs: dict[str, Any], targets: torch.Tensor) -> dict[str, Any]:
         return {k: v for k, v in outputs.items() if k != "pred"}
