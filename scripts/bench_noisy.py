@@ -92,7 +92,7 @@ def _pretrain(name: str, common: dict, args: argparse.Namespace, epochs: int, en
         print(f"[{name}] contrastive pretraining, {epochs} epochs ...", flush=True)
         wall, peak = run_logged(bundle_command(["configs/train.json", "configs/pretrain.json"], {**overrides, "overwrite": True}), run_dir / "pretrain.log", BUNDLE, env)
         log = (run_dir / "pretrain.log").read_text(encoding="utf-8", errors="replace")
-        result = {"epochs": epochs, "seconds_per_epoch": _mean(engine_epoch_seconds(log, "ContrastivePretrainer")), "wall_seconds": wall, "peak_memory_gib": peak}
+        result = {"epochs": epochs, "seconds_per_epoch": _mean(engine_epoch_seconds(log, "SSLPretrainer")), "wall_seconds": wall, "peak_memory_gib": peak}
         (run_dir / "result.json").write_text(json.dumps({"overrides": overrides, "result": result}, indent=2))
     return str(weights), result
 

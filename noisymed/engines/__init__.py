@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from .bundle_utils import ProgressBarHandler, loss_terms, sample_names
 from .co_teaching_trainer import CoTeachingTrainer, forget_rate
-from .contrastive_pretrainer import ContrastivePretrainer
 from .loss_step_trainer import LossStepTrainer
 from .mixup_attention_trainer import MixupAttentionTrainer
 from .mixup_trainer import MixupTrainer
@@ -30,6 +29,18 @@ from .noisy_label_methods import (
 from .non_finite_loss import NonFiniteLossError, StopOnNonFiniteLoss
 from .random_state import capture_random_state, random_transforms, restore_random_state
 from .sliding_window import SW_AVERAGES, SlidingWindowAverageInferer, overlap_for_stride
+from .joint_embedding_objectives import (
+    BarlowTwinsObjective,
+    BYOLObjective,
+    ContrastiveObjective,
+    MoCoObjective,
+    SimSiamObjective,
+)
+from .pretrained_saver import PretrainedSaver
+from .pretext_objectives import JigsawObjective, RotationObjective
+from .ssl_objective import SSLObjective, features, frozen_copy, momentum_update
+from .ssl_pretrainer import SSL_OBJECTIVES, SSL_OPTIONS, SSLPretrainer, ssl_objective
+from .vae_objective import VAEObjective
 from .spml_trainer import SPML_LOSS_KEYS, SinglePositiveTrainer, SPMLTrainingForward
 from .training_checkpoint import TrainingCheckpoint, latest_checkpoint, load_latest_checkpoint
 
@@ -54,7 +65,6 @@ __all__ = [
     "MixupAttentionTrainer",
     "CoTeachingTrainer",
     "forget_rate",
-    "ContrastivePretrainer",
     "METHODS",
     "METHOD_OPTIONS",
     "noisy_label_trainer",
@@ -74,4 +84,21 @@ __all__ = [
     "ModelSettingsSaver",
     "read_model_settings",
     "MODEL_SETTINGS_NAME",
+    "SSLObjective",
+    "features",
+    "frozen_copy",
+    "momentum_update",
+    "ContrastiveObjective",
+    "MoCoObjective",
+    "BYOLObjective",
+    "SimSiamObjective",
+    "BarlowTwinsObjective",
+    "RotationObjective",
+    "JigsawObjective",
+    "VAEObjective",
+    "SSLPretrainer",
+    "PretrainedSaver",
+    "SSL_OBJECTIVES",
+    "SSL_OPTIONS",
+    "ssl_objective",
 ]

@@ -12,7 +12,7 @@
                        ``group_size``, ``grouping``, ``hidden_dim``
 =====================  ==============================================================================
 
-Contrastive pretraining is separate (``pretrain.json`` with :class:`ContrastivePretrainer`); its weights are
+Self-supervised pretraining is separate (``pretrain.json`` with :class:`SSLPretrainer`); its weights are
 loaded into the network before any of these methods trains, so every method can be run with or without it.
 """
 

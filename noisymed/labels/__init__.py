@@ -22,6 +22,7 @@ from .single_positive import (
     simulate_single_positive,
 )
 from .splits import grouped_kfold_split, grouped_split
+from .validation_noise import noisy_validation_labels
 
 __all__ = [
     "NOISE_TYPES",
@@ -34,6 +35,7 @@ __all__ = [
     "make_noisy_labels",
     "load_or_make_noisy_labels",
     "apply_label_noise",
+    "noisy_validation_labels",
     "NO_FINDING_CLASS",
     "NO_POSITIVE_RULES",
     "simulate_single_positive",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from .barlow_twins import BarlowTwinsLoss
 from .contrastive import SupConLoss
+from .cosine_prediction import BYOLLoss, SimSiamLoss
+from .info_nce import InfoNCELoss
 from .reliable_pseudo_label import CE_INPUTS, PseudoLabelTerm, ReliablePseudoLabelLoss, reliable_pseudo_label_term
 from .robust import GeneralizedCrossEntropyLoss, SymmetricCrossEntropyLoss
 from .consistency import PseudoLabelConsistencyLoss, check_thresholds, make_pseudo_labels
 from .reliable_pseudo_label import CE_INPUTS, PseudoLabelTerm, ReliablePseudoLabelLoss, reliable_pseudo_label_term
+from .vae import VAELoss
 from .spml import (
     SPML_METHODS,
     AssumeNegativeLoss,
@@ -28,6 +32,11 @@ __all__ = [
     "GeneralizedCrossEntropyLoss",
     "SymmetricCrossEntropyLoss",
     "SupConLoss",
+    "InfoNCELoss",
+    "BYOLLoss",
+    "SimSiamLoss",
+    "BarlowTwinsLoss",
+    "VAELoss",
     "SPML_METHODS",
     "AssumeNegativeLoss",
     "WeakAssumeNegativeLoss",

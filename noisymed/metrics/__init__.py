@@ -11,6 +11,7 @@ from noisymed.metrics.multilabel import (
     save_multilabel_predictions,
     save_multilabel_report,
 )
+from noisymed.metrics.separability import fisher_separability, pca_features
 from noisymed.metrics.segmentation import METRIC_NAMES, SegmentationSurfaceMetric
 from noisymed.metrics.surface import (
     CONVENTIONS,
@@ -23,6 +24,8 @@ from noisymed.metrics.surface import (
 )
 
 __all__ = [
+    "fisher_separability",
+    "pca_features",
     "CONVENTIONS",
     "METRIC_NAMES",
     "SegmentationSurfaceMetric",

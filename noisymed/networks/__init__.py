@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .classifier import BACKBONES, RESNET_LAYERS, FeatureClassifier, WithFeatures
+from .feature_decoder import FeatureDecoder
 from .mixup_attention import GROUPINGS, IntraGroupMixupAttention, MixedGroup, make_groups
 from .projection_head import ProjectionHead
 from .batch_transformer import BatchTransformer
@@ -24,6 +25,7 @@ __all__ = [
     "GROUPINGS",
     "make_groups",
     "ProjectionHead",
+    "FeatureDecoder",
     "BatchTransformer",
     "SinglePositiveClassifier",
 ]

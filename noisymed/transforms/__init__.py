@@ -7,6 +7,7 @@ from .check_volume import DEFAULT_MAX_VOXELS, CheckVolume, CheckVolumed
 from .contrastive_views import contrastive_view
 from .cxr_views import cxr_preprocessing, strong_view, weak_augmentation
 from .flip import RandFlipOneAxisd
+from .jigsaw_pretext import jigsaw_permutations, jigsaw_tiles
 from .labeled_flag import MarkLabeledd
 from .load_image import (
     IMAGE_SUFFIXES,
@@ -15,6 +16,7 @@ from .load_image import (
     LoadClassificationImage,
     LoadClassificationImaged,
 )
+from .rotation_pretext import NUM_ROTATIONS, rotate_batch
 from .monochrome import PHOTOMETRIC_TAG, InvertMonochrome1, InvertMonochrome1d, photometric_interpretation
 from .save_mask import SaveMaskd
 
@@ -41,4 +43,8 @@ __all__ = [
     "cxr_preprocessing",
     "weak_augmentation",
     "strong_view",
+    "rotate_batch",
+    "NUM_ROTATIONS",
+    "jigsaw_permutations",
+    "jigsaw_tiles",
 ]

@@ -1,0 +1,148 @@
+"""The SSL x label-noise study runner: spec checks, the grid and its hashes, reading runs, resume after SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+
+import study_ssl_noise as study  # noqa: E402
+from tests.bundles.test_noisy_label_ssl import _npz  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+TINY_SPEC = """
+name: tiny
+epochs: 1
+pretrain_epochs: 1
+overrides: {{backbone: resnet10, widths: [4, 8, 8, 16], batch_size: 8, num_workers: 0, spatial_size: [16, 16]}}
+pretrain_options: {{hidden_dim: 16, embedding_dim: 8}}
+datasets:
+  toy: {{path: toy.npz}}
+noise_types: [symmetric]
+noise_rates: {rates}
+initialisations: [random, rotation]
+strategies: [ce]
+fisher_components: 4
+"""
+
+
+@pytest.fixture()
+def spec_dir(tmp_path):
+    _npz(tmp_path / "toy.npz", (16, 16), n_train=16, n_val=8)
+    return tmp_path
+
+
+def _write(spec_dir: Path, rates="[0.25]", extra="") -> Path:
+    path = spec_dir / "spec.yaml"
+    path.write_text(TINY_SPEC.format(rates=rates) + extra)
+    return path
+
+
+def test_spec_errors_name_the_key(spec_dir):
+    with pytest.raises(study.SpecError, match=r"unknown key\(s\) \['epoch'\]"):
+        study.load_spec(_write(spec_dir, extra="epoch: 3\n"))
+    with pytest.raises(study.SpecError, match=r"noise_rates must be in \[0, 1\), got \[1.0\]"):
+        study.load_spec(_write(spec_dir, rates="[0.2, 1.0]"))
+    bad = TINY_SPEC.format(rates="[0.2]").replace("[random, rotation]", "[random, dino]")
+    (spec_dir / "bad.yaml").write_text(bad)
+    with pytest.raises(study.SpecError, match=r"unknown initialisation\(s\) \['dino'\]"):
+        study.load_spec(spec_dir / "bad.yaml")
+    (spec_dir / "bad.yaml").write_text(TINY_SPEC.format(rates="[0.2]").replace("[symmetric]", "[grouped]"))
+    with pytest.raises(study.SpecError, match="'toy' uses grouped noise but gives no noise_groups"):
+        study.load_spec(spec_dir / "bad.yaml")
+    (spec_dir / "bad.yaml").write_text(TINY_SPEC.format(rates="[0.2]").replace("toy.npz", "nothere.npz"))
+    with pytest.raises(FileNotFoundError, match="nothere.npz: dataset 'toy'"):
+        study.load_spec(spec_dir / "bad.yaml")
+
+
+def test_grid_shares_rate_zero_and_pretraining_and_hashes_only_what_a_setting_touches(spec_dir):
+    spec_file = _write(spec_dir, rates="[0.0, 0.2, 0.4]")
+    spec_file.write_text(spec_file.read_text().replace("noise_types: [symmetric]", "noise_types: [symmetric, pairflip]"))
+    spec = study.load_spec(spec_file)
+    pretrains, cells = study.plan(spec, spec_dir / "work")
+    # rate 0 once + 2 types x 2 rates, times 2 initialisations x 1 strategy; one pretraining (rotation)
+    assert len(cells) == (1 + 2 * 2) * 2 and len(pretrains) == 1
+    assert {c["noise_type"] for c in cells if c["noise_rate"] == 0.0} == {"none"}
+    assert all(c["pretrain"] is pretrains[0] for c in cells if c["init"] == "rotation")
+    keys = {(c["noise_type"], c["noise_rate"], c["init"]): c["key"] for c in cells}
+    spec["strategies"]["ce"]["options"] = {}
+    spec["pretrain_options"] = {"hidden_dim": 32, "embedding_dim": 8}  # touches the pretraining and its cells only
+    pretrains2, cells2 = study.plan(spec, spec_dir / "work")
+    assert pretrains2[0]["key"] != pretrains[0]["key"]
+    for c in cells2:
+        same = c["key"] == keys[(c["noise_type"], c["noise_rate"], c["init"])]
+        assert same == (c["init"] == "random")
+
+
+def test_curve_parsing_and_the_two_model_choices():
+    log = (
+        "x - INFO - Epoch[1] Metrics -- val_acc: 0.6000 val_auc: 0.7 val_clean_acc: 0.7000 \n"
+        "x - INFO - Epoch[2] Metrics -- val_acc: 0.8000 val_auc: 0.8 val_clean_acc: 0.6500 \n"
+        "x - INFO - Epoch[3] Metrics -- val_acc: 0.8000 val_auc: 0.9 val_clean_acc: 0.9000 \n"
+    )
+    curve = study.parse_curve(log)
+    assert curve[1] == {"epoch": 2, "val_acc": 0.8, "val_auc": 0.8, "val_clean_acc": 0.65}
+    s = study.summarise_curve(curve, val_noise=True)
+    # selected on the noisy val_acc (tie 2 vs 3 -> earlier), scored on the clean labels
+    assert (s["acc_last"], s["acc_selected"], s["selected_epoch"]) == (0.9, 0.65, 2)
+    assert study.summarise_curve(curve, val_noise=False)["acc_selected"] == 0.8
+    with pytest.raises(ValueError, match="no 'val_clean_acc'"):
+        study.summarise_curve([{"epoch": 1, "val_acc": 0.5}], val_noise=True)
+
+
+def test_gains_and_drops_by_hand():
+    def row(t, rate, init, acc):
+        return {"dataset": "d", "noise_type": t, "noise_rate": rate, "init": init, "strategy": "ce",
+                "acc_last": acc, "acc_selected": acc - 0.1}  # fmt: skip
+
+    rows = [row("none", 0.0, "random", 0.9), row("none", 0.0, "moco", 0.92), row("symmetric", 0.2, "random", 0.8),
+            row("symmetric", 0.2, "moco", 0.85), row("symmetric", 0.4, "random", 0.6), row("symmetric", 0.4, "moco", 0.75)]  # fmt: skip
+    (g,) = study.gains(rows)
+    assert g["init"] == "moco" and g["rates"] == 2 and g["gain_last"] == pytest.approx((0.05 + 0.15) / 2)
+    spec = {"strategies": {"ce": {}}, "noise_rates": [0.0, 0.2, 0.4], "datasets": {"d": {"noise_types": ["symmetric"]}}}
+    (drop,) = study.accuracy_drops(spec, rows)
+    assert drop["drop_last"] == pytest.approx(0.3) and drop["rate"] == 0.4
+
+
+def _study(spec: Path, work: Path, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    cmd = [sys.executable, str(REPO / "scripts" / "study_ssl_noise.py"), str(spec), "--work_dir", str(work), *extra]
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+@pytest.mark.slow
+def test_a_killed_study_resumes_and_a_changed_setting_reruns_only_what_it_touches(spec_dir):
+    spec, work = _write(spec_dir), spec_dir / "work"
+    proc = _study(spec, work)
+    deadline = time.time() + 300
+    # kill (the runner and its bundle run) once the pretraining has finished and the first cell is under way
+    while not list((work / "cells").glob("toy/*.partial")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = list(work.glob("pretrain/*/result.json"))
+    assert len(finished) == 1 and not list(work.glob("cells/toy/*/result.json"))
+    stamp = finished[0].stat().st_mtime_ns
+
+    out = _study(spec, work).communicate(timeout=600)[0]
+    assert "ran 2, reused 1" in out, out[-3000:]
+    assert finished[0].stat().st_mtime_ns == stamp  # the pretraining was not run again
+    assert not list(work.rglob("*.partial"))
+    rows = (work / "report" / "results.csv").read_text().splitlines()
+    assert len(rows) == 3 and rows[0].startswith("dataset,noise_type,noise_rate,init,strategy")
+    for name in ("results.json", "summary.md", "accuracy_toy.png", "ssl_gain.png"):
+        assert (work / "report" / name).is_file()
+    assert json.loads((work / "report" / "results.json").read_text())["fisher"]["toy"]["components"] == 4
+
+    # another rate: only its two cells are new; the pretraining and the 0.25 cells are reused
+    out = _study(_write(spec_dir, rates="[0.25, 0.5]"), work, "--dry_run").communicate(timeout=120)[0]
+    assert "1 pretraining run(s) + 4 cell(s), 3 finished already" in out
+    assert out.count(": to run") == 2 and "symmetric 0.5 random ce: to run" in out
