@@ -256,7 +256,8 @@ def _kill_and_resume(tmp_path, configs: Path, overrides: dict, kills: list[str],
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps({"configs": [str(configs / "train.json")], "runs": runs}))
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, str(DRIVER), str(plan)], capture_output=True, encoding="utf-8", errors="replace", timeout=600, env=env, cwd=tmp_path)
+    cmd = [sys.executable, str(DRIVER), str(plan)]
+    proc = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="replace", timeout=600, env=env, cwd=tmp_path)
     outcomes = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else None
     expected = [["ok", 0], *[["killed", i] for i in starts[:-1]], ["ok", starts[-1]]]
     assert outcomes == expected, proc.stderr[-3000:]
