@@ -363,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
 
     arms = [a for a in args.arms.split(",") if a]
     seeds = [int(s) for s in args.seeds.split(",") if s]
-    split = la_splits(args.dataset_dir, 0, train_list=args.train_list, num_val=args.num_val)
+    split = la_splits(args.dataset_dir, 1, train_list=args.train_list, num_val=args.num_val)  # sizes only: arms set their own
     val_cases = [i["case"] for i in split["val"]]
     n_train = len(split["labeled"]) + len(split["unlabeled"])
     rampup_interval = max(1, round(args.rampup_fraction * args.iterations / 40))
