@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+from .brats import (
+    BRATS_MODALITIES,
+    BRATS_SEG_VALUES,
+    BRATS_SPACING,
+    BraTSDataError,
+    brats_case_ids,
+    brats_cases,
+    brats_input_datalist,
+    brats_layout,
+    brats_modalities,
+    brats_reader,
+    brats_splits,
+    check_brats_case,
+)
 from .chexpert import CHEXPERT_CLASSES, CHEXPERT_COMPETITION_CLASSES, chexpert_datalist
 from .classification import CLASSIFICATION_EXTENSIONS, DICOM_EXTENSIONS, csv_datalist, folder_classes, folder_datalist
 from .classification_splits import classification_splits
@@ -40,6 +54,18 @@ __all__ = [
     "la_cases",
     "la_splits",
     "la_h5_to_nifti",
+    "BRATS_MODALITIES",
+    "BRATS_SEG_VALUES",
+    "BRATS_SPACING",
+    "brats_reader",
+    "BraTSDataError",
+    "brats_modalities",
+    "brats_case_ids",
+    "brats_layout",
+    "check_brats_case",
+    "brats_cases",
+    "brats_splits",
+    "brats_input_datalist",
     "DEMO_SHAPE",
     "ensure_la_demo",
     "export_demo_inputs",

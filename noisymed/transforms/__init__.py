@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .brain_mask import is_nonzero
 from .contrastive_views import contrastive_view
 from .cxr_views import cxr_preprocessing, strong_view, weak_augmentation
 from .labeled_flag import MarkLabeledd
@@ -15,6 +16,7 @@ from .load_image import (
 from .monochrome import PHOTOMETRIC_TAG, InvertMonochrome1, InvertMonochrome1d, photometric_interpretation
 
 __all__ = [
+    "is_nonzero",
     "MarkLabeledd",
     "LoadClassificationImage",
     "LoadClassificationImaged",
