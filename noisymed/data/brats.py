@@ -3,6 +3,7 @@
 The challenge layout (as BraTS distributes its training cases)::
 
     <root>/<ID>/<ID>_flair.nii.gz   _t1.nii.gz   _t1ce.nii.gz   _t2.nii.gz   _seg.nii.gz
+    (or <root>/HGG/<ID>/..., <root>/LGG/<ID>/... as the 2018 and 2019 training releases ship them)
 
 with ``_seg`` labels 0 (background), 1 (necrosis / non-enhancing core), 2 (oedema), 4 (enhancing tumour); the
 whole tumour is ``seg > 0``. The SSL4MIS layout (the preprocessed BraTS-2019 set of the semi-supervised
@@ -40,6 +41,8 @@ __all__ = [
 
 #: The four MRI sequences of the challenge layout, in BraTS's file-name spelling.
 BRATS_MODALITIES: tuple[str, ...] = ("flair", "t1", "t1ce", "t2")
+#: Subfolders by tumour grade in the BraTS 2018/2019 training releases; case folders are also looked for there.
+BRATS_GRADE_FOLDERS: tuple[str, ...] = ("HGG", "LGG")
 #: Voxel size (mm) of the challenge volumes and of the SSL4MIS h5 files (which store none).
 BRATS_SPACING: tuple[float, float, float] = (1.0, 1.0, 1.0)
 #: The labels a BraTS ``_seg`` file may hold (a binary whole-tumour mask holds 0 and 1 only).
@@ -105,7 +108,8 @@ def brats_case_ids(dataset_dir: str | Path, cases: str | Sequence[str] | None) -
 
     Args:
         dataset_dir: the dataset root.
-        cases: a list file (``train.txt``; relative to ``dataset_dir`` or absolute), case IDs, or None.
+        cases: a list file (``train.txt``: absolute, relative to ``dataset_dir``, or else relative to the working
+            folder), case IDs, or None (case folders directly in ``dataset_dir`` or in its HGG/LGG subfolders).
 
     Raises:
         BraTSDataError: for a missing or empty list file, a case listed twice, or (None) no case found.
@@ -115,13 +119,19 @@ def brats_case_ids(dataset_dir: str | Path, cases: str | Sequence[str] | None) -
         if brats_layout(root) == "h5":
             found = sorted(p.stem for p in (root / "data").glob("*.h5"))
         else:
-            found = sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob(f"{p.name}_*.nii*")))
+            parents = [root] + [root / g for g in BRATS_GRADE_FOLDERS if (root / g).is_dir()]
+            found = sorted(p.name for d in parents for p in d.iterdir() if p.is_dir() and any(p.glob(f"{p.name}_*.nii*")))
         if not found:
             raise BraTSDataError(f"{root}: no BraTS case found (neither <ID>/<ID>_flair.nii.gz nor data/<ID>.h5).")
         return found
     if isinstance(cases, (str, Path)):
-        path = Path(cases).expanduser()
-        path = path if path.is_absolute() else root / path
+        given = Path(cases).expanduser()
+        if given.is_absolute():
+            path = given
+        elif (root / given).is_file() or not given.is_file():
+            path = root / given  # the dataset's own list first; a missing list is named under the dataset
+        else:
+            path = given  # e.g. the bundle's splits/train.txt, relative to where the run starts
         if not path.is_file():
             raise BraTSDataError(f"{path}: case list not found.")
         ids = [line.strip() for line in path.read_text().splitlines() if line.strip()]
@@ -134,6 +144,14 @@ def brats_case_ids(dataset_dir: str | Path, cases: str | Sequence[str] | None) -
     if dup:
         raise BraTSDataError(f"{source}: lists these cases more than once: {dup}.")
     return ids
+
+
+def _case_folder(root: Path, case: str) -> Path:
+    """``root/<case>``, or ``root/HGG/<case>`` / ``root/LGG/<case>`` as BraTS 2018-2019 ship them (the first that exists)."""
+    for parent in (root, *(root / g for g in BRATS_GRADE_FOLDERS)):
+        if (parent / case).is_dir():
+            return parent / case
+    return root / case
 
 
 def _load_nifti(path: Path) -> np.ndarray:
@@ -244,7 +262,7 @@ def brats_cases(
             if with_label:
                 item["label"] = str(path)
         else:
-            folder = root / case
+            folder = _case_folder(root, case)
             if not folder.is_dir():
                 raise BraTSDataError(f"{folder}: case {case} is listed but its folder is absent.")
             files = [folder / f"{case}_{m}.nii.gz" for m in names]

@@ -192,3 +192,25 @@ def test_real_brats2018_cases():
     assert all(len(i["image"]) == 2 and i["image"][0].endswith("_flair.nii.gz") for i in split["labeled"])
     with pytest.raises(BraTSDataError, match=r"lacks the modality file\(s\) \['Brats18_CBICA_AOO_1_t1ce\.nii\.gz'\]"):
         brats_cases(BRATS_REAL, None, modalities=["flair", "t1ce"], check=False)
+
+
+def test_grade_subfolders_and_list_beside_the_run(tmp_path, monkeypatch):
+    write_brats_case(tmp_path / "HGG", "H1", modalities=("flair",))
+    write_brats_case(tmp_path / "LGG", "L1", modalities=("flair",))
+    assert brats_case_ids(tmp_path, None) == ["H1", "L1"]
+    (item,) = brats_cases(tmp_path, ["L1"], check=False)
+    assert item["image"] == str(tmp_path / "LGG" / "L1" / "L1_flair.nii.gz")
+    run_dir = tmp_path / "bundle"
+    (run_dir / "splits").mkdir(parents=True)
+    (run_dir / "splits" / "train.txt").write_text("L1\nH1\n")
+    monkeypatch.chdir(run_dir)  # a list the dataset does not hold is read relative to the working folder
+    assert brats_case_ids(tmp_path, "splits/train.txt") == ["L1", "H1"]
+    with pytest.raises(BraTSDataError, match=f"{tmp_path / 'splits' / 'val.txt'}: case list not found"):
+        brats_case_ids(tmp_path, "splits/val.txt")
+
+
+def test_shipped_ssl4mis_split_lists():
+    splits = Path(__file__).resolve().parents[2] / "bundles" / "brats_mri_mutual_learning" / "splits"
+    lists = {name: brats_case_ids(splits, f"{name}.txt") for name in ("train", "val", "test")}
+    assert {k: len(v) for k, v in lists.items()} == {"train": 250, "val": 25, "test": 60}
+    assert not set(lists["train"]) & set(lists["val"]) and not set(lists["train"] + lists["val"]) & set(lists["test"])
