@@ -154,6 +154,20 @@ def _case_folder(root: Path, case: str) -> Path:
     return root / case
 
 
+def _check_header_3d(paths: Sequence[Path]) -> None:
+    """Refuse a NIfTI input whose header declares anything but a 3D volume (other formats are left to the reader)."""
+    import nibabel as nib
+
+    for path in paths:
+        if str(path).endswith((".nii", ".nii.gz")):
+            try:
+                shape = nib.load(str(path)).shape
+            except Exception as e:  # nibabel raises several types for a damaged header
+                raise BraTSDataError(f"{path}: not a readable NIfTI file ({type(e).__name__}: {e}).") from e
+            if len(shape) != 3:
+                raise BraTSDataError(f"{path}: a BraTS image must be a 3D volume, got shape {tuple(shape)}.")
+
+
 def _load_nifti(path: Path) -> np.ndarray:
     """The voxels of a NIfTI file, read fully with nibabel (which, unlike SimpleITK, raises on a truncated file)."""
     import nibabel as nib
@@ -350,8 +364,8 @@ def brats_input_datalist(inputs: str | Path | Sequence[str | Path], modalities: 
     one modality of a single-modality model.
 
     Raises:
-        BraTSDataError: for no input, a missing input, a file given to a multi-modality model, or a case folder
-            lacking a modality.
+        BraTSDataError: for no input, a missing input, a file given to a multi-modality model, a case folder
+            lacking a modality, or a NIfTI input that is not 3D.
     """
     if inputs is None or (not isinstance(inputs, (str, Path)) and len(inputs) == 0):
         raise BraTSDataError("no input given: set --input to a NIfTI file or a BraTS case folder, or a list of them.")
@@ -366,11 +380,14 @@ def brats_input_datalist(inputs: str | Path | Sequence[str | Path], modalities: 
             missing = [f.name for f in files if not f.is_file()]
             if missing:
                 raise BraTSDataError(f"{path}: lacks the modality file(s) {missing} the model needs (modalities={list(names)}).")
+            _check_header_3d(files)
             out.append({"image": [str(f) for f in files] if len(files) > 1 else str(files[0]), "case": path.name})
         else:  # an image file, or a DICOM series folder, as the one modality
             if len(names) > 1:
                 raise BraTSDataError(
                     f"{path}: a single file cannot feed a model of {len(names)} modalities {list(names)}; give the case folder."
                 )
+            if path.is_file():
+                _check_header_3d([path])
             out.append({"image": str(path), "case": path.name.split(".")[0]})
     return out

@@ -179,6 +179,10 @@ def test_inference_inputs(tmp_path):
         brats_input_datalist(str(flair), ["flair", "t1"])
     with pytest.raises(BraTSDataError, match="nothing.nii.gz: input not found"):
         brats_input_datalist(str(tmp_path / "nothing.nii.gz"))
+    flat = tmp_path / "flat.nii.gz"
+    nib.save(nib.Nifti1Image(np.ones((40, 44), np.float32), AFFINE), flat)
+    with pytest.raises(BraTSDataError, match=r"flat\.nii\.gz: a BraTS image must be a 3D volume, got shape \(40, 44\)"):
+        brats_input_datalist(str(flat))
     with pytest.raises(BraTSDataError, match="no input given"):
         brats_input_datalist(None)
 
