@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from monai.data import ImageReader
 
 __all__ = [
     "BRATS_MODALITIES",
@@ -84,7 +85,7 @@ def brats_layout(dataset_dir: str | Path) -> str:
     return "h5" if (root / "data").is_dir() and any((root / "data").glob("*.h5")) else "challenge"
 
 
-def brats_reader(dataset_dir: str | Path, key: str = "image"):
+def brats_reader(dataset_dir: str | Path, key: str = "image") -> ImageReader:
     """The MONAI image reader for ``key`` (``"image"`` or ``"label"``) of a dataset in either layout.
 
     The h5 layout gets :class:`~noisymed.data.H5Reader` for that dataset (1 mm voxels; labels as uint8), the
