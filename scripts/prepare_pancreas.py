@@ -13,6 +13,8 @@ checked to lie on the CT grid (size, spacing, direction, origin), then resampled
 nearest), windowed to [-125, 275] HU and scaled to [0, 1], cropped in x/y to the label's box +- 25 voxels (widened to
 >= 96), z kept whole, and z-scored. Writes imagesTr/<case>.nii.gz, labelsTr/<case>.nii.gz and datalist.json (last).
 An earlier run's files are refused unless --overwrite; after an error no file of this run is left.
+--overlay_dir writes one PNG per case (the CT slice through the label's centre, label outlined in red) to check by
+eye that every label lies on its CT.
 """
 
 from __future__ import annotations
@@ -34,12 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", nargs=2, type=float, default=[-125.0, 275.0])
     parser.add_argument("--margin", type=int, default=25)
     parser.add_argument("--min_size", type=int, default=96)
+    parser.add_argument("--overlay_dir", default=None, help="also write <case>.png: a CT slice with its label outlined")
     parser.add_argument("--overwrite", action="store_true", help="replace files an earlier run left")
     args = parser.parse_args(argv)
     try:
         datalist = prepare_pancreas(
             args.source, args.dataset_dir, args.output_dir, label_dir=args.label_dir, cases=args.cases,
             spacing=args.spacing, window=args.window, margin=args.margin, min_size=args.min_size, overwrite=args.overwrite,
+            overlay_dir=args.overlay_dir,
         )  # fmt: skip
     except (PancreasDataError, FileExistsError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -55,6 +55,7 @@ from .pancreas_ct import (
     read_ct_case,
     tcia_series_folder,
 )
+from .overlay_png import write_overlay_png
 from .probability_csv import ProbabilityCSVSaver
 from .sitk_reader import SimpleITKReader, list_dicom_series
 from .two_stream_sampler import TwoStreamBatchSampler
@@ -112,6 +113,7 @@ __all__ = [
     "pancreas_splits",
     "pancreas_reader",
     "pancreas_input_datalist",
+    "write_overlay_png",
     "DEMO_SHAPE",
     "ensure_la_demo",
     "export_demo_inputs",

@@ -400,6 +400,7 @@ def prepare_pancreas(
     margin: int = PANCREAS_CROP_MARGIN,
     min_size: int = PANCREAS_MIN_CROP,
     overwrite: bool | str = False,
+    overlay_dir: str | Path | None = None,
 ) -> dict:
     """Prepare a pancreas CT source as the literature does and write the training layout with its datalist.
 
@@ -423,6 +424,9 @@ def prepare_pancreas(
         cases: prepare only these case IDs (e.g. ``["image0001"]``); None for all.
         spacing, window, margin, min_size: see :func:`preprocess_pancreas_case`.
         overwrite: replace files an earlier run left.
+        overlay_dir: also write ``<overlay_dir>/<case>.png``: the CT slice through the label's centre, on the CT's
+            own grid before preprocessing, with the label outlined (see :func:`~noisymed.data.write_overlay_png`),
+            to check by eye that each label lies on its CT. TCIA and MSD only.
 
     Returns:
         The datalist (as written to ``datalist.json``).
@@ -432,6 +436,7 @@ def prepare_pancreas(
         FileExistsError: when an earlier run's file is there and ``overwrite`` is not set.
     """
     from ..utils import refuse_overwrite, write_text_atomic
+    from .overlay_png import write_overlay_png
 
     items = pancreas_source_cases(source, dataset_dir, label_dir)
     absent: dict[str, str] = {}
@@ -452,6 +457,8 @@ def prepare_pancreas(
     targets = [out / "datalist.json"]
     if source != "h5":
         targets += [out / d / f"{i['case']}.nii.gz" for i in items for d in ("imagesTr", "labelsTr")]
+        if overlay_dir is not None:
+            targets += [Path(overlay_dir).expanduser() / f"{i['case']}.png" for i in items]
     refuse_overwrite(targets, overwrite, hint=f"choose another output folder than {out}")
 
     created: list[Path] = []
@@ -464,6 +471,13 @@ def prepare_pancreas(
                                  "case": item["case"]})  # fmt: skip
                 continue
             image, label = read_ct_case(item["image"], item["label"])
+            if overlay_dir is not None:
+                png = Path(overlay_dir).expanduser() / f"{item['case']}.png"
+                existed = png.exists()
+                title = f"{item['case']}: {Path(item['image']).name} + {Path(item['label']).name}"
+                write_overlay_png(np.asarray(image[0]), np.asarray(label[0]), png, window, title)
+                if not existed:
+                    created.append(png)
             image, label = preprocess_pancreas_case(image, label, spacing, window, margin, min_size)
             rel = {"image": f"imagesTr/{item['case']}.nii.gz", "label": f"labelsTr/{item['case']}.nii.gz"}
             for key, arr, dtype in (("image", image, np.float32), ("label", label, np.uint8)):

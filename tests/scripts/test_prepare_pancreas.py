@@ -28,7 +28,7 @@ def tcia(tmp_path_factory):
 def test_tcia_prepare_keeps_the_label_in_place_and_z_scores(tcia, tmp_path, capsys):
     out = tmp_path / "out"
     argv = ["--source", "tcia", "--dataset_dir", str(tcia / "Pancreas-CT"), "--label_dir", str(tcia / "labels"),
-            "--output_dir", str(out), "--margin", "4", "--min_size", "0"]  # fmt: skip
+            "--output_dir", str(out), "--margin", "4", "--min_size", "0", "--overlay_dir", str(tmp_path / "png")]  # fmt: skip
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "note: image0025 absent" in printed and "wrote 2 cases" in printed
@@ -54,6 +54,11 @@ def test_tcia_prepare_keeps_the_label_in_place_and_z_scores(tcia, tmp_path, caps
     assert abs(img.mean()) < 1e-4 and abs(img.std() - 1) < 1e-3
     # in the window: the pancreas (~110 HU) is brighter than the soft tissue around it (~40 HU)
     assert img[lab > 0].mean() > img[lab == 0].mean()
+    import matplotlib.image
+
+    png = matplotlib.image.imread(tmp_path / "png" / "image0001.png")  # the overlay to check by eye: red outline
+    assert sorted(p.name for p in (tmp_path / "png").iterdir()) == ["image0001.png", "image0002.png"]
+    assert ((png[..., 0] > 0.8) & (png[..., 1] < 0.2) & (png[..., 2] < 0.2)).sum() > 20
 
 
 def test_error_in_a_later_case_leaves_no_file(tcia, tmp_path, capsys):
@@ -67,10 +72,12 @@ def test_error_in_a_later_case_leaves_no_file(tcia, tmp_path, capsys):
 
     write_label_nifti(labels / "label0002.nii.gz", ct_like_volume(2)[1], origin=(ORIGIN[0], ORIGIN[1] + 3.0, ORIGIN[2]))
     out = tmp_path / "out"
-    assert main(["--source", "tcia", "--dataset_dir", str(data), "--label_dir", str(labels), "--output_dir", str(out)]) == 2
+    argv = ["--source", "tcia", "--dataset_dir", str(data), "--label_dir", str(labels), "--output_dir", str(out),
+            "--overlay_dir", str(out / "png")]  # fmt: skip
+    assert main(argv) == 2
     err = capsys.readouterr().err
     assert f"{labels / 'label0002.nii.gz'}: the label does not lie on the CT grid" in err and "origin" in err
-    assert not [p for p in out.rglob("*") if p.is_file()]  # image0001's files were removed again, no datalist
+    assert not [p for p in out.rglob("*") if p.is_file()]  # image0001's files and PNG were removed again, no datalist
 
 
 def test_rerun_is_refused_then_replaced_with_overwrite(tmp_path, capsys):
