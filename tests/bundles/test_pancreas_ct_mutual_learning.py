@@ -160,3 +160,23 @@ def test_bad_inputs_stop_with_a_named_error(tmp_path, prepared):
     assert "lacks the HU rescale tag(s) ['RescaleSlope', 'RescaleIntercept']" in parse_error(inf, "datalist")
     inf.update({"input": str(tmp_path / "slice.nii.gz")})
     assert f"{tmp_path / 'slice.nii.gz'}: a CT volume must be 3D" in parse_error(inf, "datalist")
+
+
+def test_pancreas_h5_folder_is_read_as_it_is(tmp_path):
+    """The literature's files are already preprocessed: the bundle loads them unchanged, at 1 mm."""
+    import h5py
+
+    from tests.pancreas_cases import write_h5_case
+
+    for i in (1, 2, 3):
+        write_h5_case(tmp_path, f"image{i:04d}", seed=i)
+    parser = ConfigParser()
+    parser.read_config(str(CONFIGS / "train.json"))
+    parser.update({"dataset_dir": str(tmp_path), "train_list": ["image0001", "image0002"], "val_list": ["image0003"], "num_labeled": 1})
+    split = parser.get_parsed_content("split")
+    assert [i["case"] for i in split["labeled"]] == ["image0001"] and [i["case"] for i in split["val"]] == ["image0003"]
+    out = parser.get_parsed_content("validate#preprocessing")(split["val"][0])
+    with h5py.File(tmp_path / "image0003_norm.h5") as f:
+        image, label = f["image"][()], f["label"][()]
+    assert np.array_equal(out["image"][0].numpy(), image) and np.array_equal(out["label"][0].numpy(), label)
+    assert np.allclose(out["image"].pixdim, 1.0)
