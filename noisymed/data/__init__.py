@@ -33,6 +33,7 @@ from .medmnist import MEDMNIST_SPLITS, medmnist_datalist, medmnist_info
 from .mimic_cxr import MIMIC_FRONTAL_VIEWS, MIMIC_SPLITS, mimic_cxr_datalist, mimic_cxr_image_path
 from .nih_cxr14 import NIH_CLASSES, NO_FINDING, nih_cxr14_datalist, nih_subset_datalist, parse_finding_labels
 from .pancreas_ct import (
+    PANCREAS_AIR_HU,
     PANCREAS_CROP_MARGIN,
     PANCREAS_LABEL_VALUES,
     PANCREAS_MIN_CROP,
@@ -42,6 +43,7 @@ from .pancreas_ct import (
     TCIA_ABSENT,
     PancreasDataError,
     check_ct_series,
+    check_hu_range,
     check_label_grid,
     pancreas_case_index,
     pancreas_cases,
@@ -99,8 +101,10 @@ __all__ = [
     "PANCREAS_MIN_CROP",
     "PANCREAS_LABEL_VALUES",
     "TCIA_ABSENT",
+    "PANCREAS_AIR_HU",
     "PancreasDataError",
     "check_ct_series",
+    "check_hu_range",
     "check_label_grid",
     "tcia_series_folder",
     "pancreas_source_cases",

@@ -41,7 +41,9 @@ __all__ = [
     "PANCREAS_MIN_CROP",
     "PANCREAS_LABEL_VALUES",
     "TCIA_ABSENT",
+    "PANCREAS_AIR_HU",
     "PancreasDataError",
+    "check_hu_range",
     "check_ct_series",
     "check_label_grid",
     "tcia_series_folder",
@@ -73,6 +75,8 @@ TCIA_ABSENT: dict[str, str] = {
     "image0025": "PANCREAS_0025 is not in the TCIA Pancreas-CT release (removed by TCIA as a duplicate of another patient)",
     "image0070": "PANCREAS_0070 is not in the TCIA Pancreas-CT release (removed by TCIA as a duplicate of another patient)",
 }
+#: A CT in HU holds air (about -1000 HU) around the body; a volume with no voxel below this is not taken as HU.
+PANCREAS_AIR_HU: float = -500.0
 _ORIGIN_TOL_MM = 1e-2
 _SPACING_TOL_MM = 1e-3
 _DIRECTION_TOL = 1e-3
@@ -129,6 +133,25 @@ def check_ct_series(folder: str | Path) -> list[str]:
                 "units and the [-125, 275] HU window would be wrong."
             )
     return list(files)
+
+
+def check_hu_range(minimum: float, name: str | Path) -> None:
+    """Refuse a CT whose lowest value is above :data:`PANCREAS_AIR_HU`: abdominal CT in HU holds air (about
+    -1000 HU) around the body, so such a volume is most likely raw stored values or an already normalised image.
+
+    Args:
+        minimum: the volume's lowest value.
+        name: the CT's file or folder (for the message).
+
+    Raises:
+        PancreasDataError: naming the file and its lowest value.
+    """
+    if minimum > PANCREAS_AIR_HU:
+        raise PancreasDataError(
+            f"{name}: does not look like CT in Hounsfield units: its lowest value is {minimum:.4g}, but air around "
+            f"the body is about -1000 HU (nothing below {PANCREAS_AIR_HU:g}). Raw stored values without "
+            "RescaleIntercept, or an image normalised already? The [-125, 275] HU window needs HU."
+        )
 
 
 def check_label_grid(image, label, image_name: str | Path, label_name: str | Path) -> None:
@@ -260,7 +283,7 @@ def read_ct_case(image_path: str | Path, label_path: str | Path | None = None):
 
     Raises:
         PancreasDataError: naming the file: a series without HU rescale tags, an unreadable file, an image that is not
-            3D, non-finite values, a label off the CT grid, label values outside :data:`PANCREAS_LABEL_VALUES`, or an
+            3D, non-finite values, values that are not HU (:func:`check_hu_range`), a label off the CT grid, label values outside :data:`PANCREAS_LABEL_VALUES`, or an
             empty label.
     """
     import SimpleITK as sitk
@@ -279,6 +302,7 @@ def read_ct_case(image_path: str | Path, label_path: str | Path | None = None):
     image = _as_metatensor(reader, sitk.Cast(ct, sitk.sitkFloat32))
     if not np.isfinite(image.numpy()).all():
         raise PancreasDataError(f"{image_path}: has NaN or infinite values.")
+    check_hu_range(float(image.min()), image_path)
     if label_path is None:
         return image, None
     label_path = Path(label_path)
@@ -643,8 +667,11 @@ def pancreas_reader(dataset_dir: str | Path, key: str = "image") -> ImageReader:
 def pancreas_input_datalist(inputs: str | Path | Sequence[str | Path]) -> list[dict]:
     """Inference datalist: each input a CT DICOM series folder (checked for HU tags) or a 3D image file in HU.
 
+    An image file is read once here to check its values look like HU (:func:`check_hu_range`).
+
     Raises:
-        PancreasDataError: for no input, a missing input, a series without HU rescale tags, or an image that is not 3D.
+        PancreasDataError: for no input, a missing input, a series without HU rescale tags, an image that is not 3D,
+            or an image file whose values are not HU.
     """
     import SimpleITK as sitk
 
@@ -665,6 +692,9 @@ def pancreas_input_datalist(inputs: str | Path | Sequence[str | Path]) -> list[d
             size = info.GetSize()
             if len(size) != 3 or min(size) < 2:
                 raise PancreasDataError(f"{path}: a CT volume must be 3D, got size {size} (a 2D image?).")
+            stats = sitk.MinimumMaximumImageFilter()
+            stats.Execute(sitk.ReadImage(str(path)))
+            check_hu_range(stats.GetMinimum(), path)
         else:
             raise PancreasDataError(f"{path}: input not found.")
         out.append({"image": str(path), "case": path.name.split(".")[0]})

@@ -209,3 +209,22 @@ def test_resolve_case_ids(tmp_path):
         resolve_case_ids(tmp_path, "b.list", PancreasDataError)
     with pytest.raises(ValueError, match=r"more than once: \['x'\]"):
         resolve_case_ids(tmp_path, ["x", "x"])
+
+
+def test_values_that_are_not_hu_are_refused(tmp_path, ct_case):
+    """Stored values without the intercept (HU + 1024) or a normalised image: no air below -500, refused by name."""
+    import SimpleITK as sitk
+
+    from noisymed.data import check_hu_range
+
+    root, hu, label = ct_case
+    raw = sitk.GetImageFromArray(np.ascontiguousarray((hu.astype(np.int32) + 1024).transpose(2, 1, 0)))
+    sitk.WriteImage(raw, str(tmp_path / "raw.nii.gz"))
+    write_label_nifti(tmp_path / "label.nii.gz", label, spacing=(1, 1, 1), origin=(0, 0, 0))
+    with pytest.raises(PancreasDataError, match=r"raw\.nii\.gz: does not look like CT in Hounsfield units: its lowest value is 0"):
+        read_ct_case(tmp_path / "raw.nii.gz", tmp_path / "label.nii.gz")
+    with pytest.raises(PancreasDataError, match=r"raw\.nii\.gz: does not look like CT"):
+        pancreas_input_datalist(tmp_path / "raw.nii.gz")
+    check_hu_range(-500.0, "x")  # the limit itself passes
+    with pytest.raises(PancreasDataError, match="lowest value is -499"):
+        check_hu_range(-499.0, "x")
