@@ -661,7 +661,7 @@ def pancreas_reader(dataset_dir: str | Path, key: str = "image") -> ImageReader:
         raise PancreasDataError(f"key must be 'image' or 'label', got {key!r}.")
     if pancreas_case_index(dataset_dir)[2] == "h5":
         return H5Reader(key, spacing=PANCREAS_SPACING, dtype=np.uint8 if key == "label" else np.float32)
-    return SimpleITKReader(output_pixel_type=None)
+    return SimpleITKReader()
 
 
 def pancreas_input_datalist(inputs: str | Path | Sequence[str | Path]) -> list[dict]:
