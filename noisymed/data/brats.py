@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 from monai.data import ImageReader
 
+from .case_lists import resolve_case_ids
+
 __all__ = [
     "BRATS_MODALITIES",
     "BRATS_SEG_VALUES",
@@ -125,26 +127,7 @@ def brats_case_ids(dataset_dir: str | Path, cases: str | Sequence[str] | None) -
         if not found:
             raise BraTSDataError(f"{root}: no BraTS case found (neither <ID>/<ID>_flair.nii.gz nor data/<ID>.h5).")
         return found
-    if isinstance(cases, (str, Path)):
-        given = Path(cases).expanduser()
-        if given.is_absolute():
-            path = given
-        elif (root / given).is_file() or not given.is_file():
-            path = root / given  # the dataset's own list first; a missing list is named under the dataset
-        else:
-            path = given  # e.g. the bundle's splits/train.txt, relative to where the run starts
-        if not path.is_file():
-            raise BraTSDataError(f"{path}: case list not found.")
-        ids = [line.strip() for line in path.read_text().splitlines() if line.strip()]
-        source = str(path)
-        if not ids:
-            raise BraTSDataError(f"{path}: lists no case.")
-    else:
-        ids, source = [str(c).strip() for c in cases], "the case list"
-    dup = sorted({c for c in ids if ids.count(c) > 1})
-    if dup:
-        raise BraTSDataError(f"{source}: lists these cases more than once: {dup}.")
-    return ids
+    return resolve_case_ids(root, cases, BraTSDataError)[0]
 
 
 def _case_folder(root: Path, case: str) -> Path:
