@@ -228,3 +228,20 @@ def test_values_that_are_not_hu_are_refused(tmp_path, ct_case):
     check_hu_range(-500.0, "x")  # the limit itself passes
     with pytest.raises(PancreasDataError, match="lowest value is -499"):
         check_hu_range(-499.0, "x")
+
+
+def test_two_series_are_refused(tmp_path):
+    """A patient folder with a second series folder, and a folder mixing two series: each refused, named."""
+    from noisymed.data import tcia_series_folder
+
+    hu = np.full((8, 8, 3), -1000, np.int16)
+    write_ct_series(tmp_path / "PANCREAS_0001" / "study" / "ct", hu)
+    write_ct_series(tmp_path / "PANCREAS_0001" / "study" / "scout", hu)
+    with pytest.raises(PancreasDataError, match=r"PANCREAS_0001: DICOM files in 2 folders \(study/ct, study/scout\)"):
+        tcia_series_folder(tmp_path / "PANCREAS_0001")
+    write_ct_series(tmp_path / "mixed", hu)
+    write_ct_series(tmp_path / "mixed2", hu)
+    for i, path in enumerate(sorted((tmp_path / "mixed2").iterdir())):
+        path.rename(tmp_path / "mixed" / f"other{i}.dcm")
+    with pytest.raises(PancreasDataError, match="mixed: holds 2 DICOM series"):
+        check_ct_series(tmp_path / "mixed")
