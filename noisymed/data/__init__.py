@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+from .case_lists import resolve_case_ids
+from .brats import (
+    BRATS_MODALITIES,
+    BRATS_SEG_VALUES,
+    BRATS_SPACING,
+    BraTSDataError,
+    brats_case_ids,
+    brats_cases,
+    brats_input_datalist,
+    brats_layout,
+    brats_modalities,
+    brats_reader,
+    brats_splits,
+    check_brats_case,
+)
 from .chexpert import CHEXPERT_CLASSES, CHEXPERT_COMPETITION_CLASSES, chexpert_datalist
 from .classification import CLASSIFICATION_EXTENSIONS, DICOM_EXTENSIONS, csv_datalist, folder_classes, folder_datalist
 from .classification_splits import classification_splits
@@ -27,6 +42,32 @@ from .la_h5 import (
 from .medmnist import MEDMNIST_SPLITS, medmnist_datalist, medmnist_info
 from .mimic_cxr import MIMIC_FRONTAL_VIEWS, MIMIC_SPLITS, mimic_cxr_datalist, mimic_cxr_image_path
 from .nih_cxr14 import NIH_CLASSES, NO_FINDING, nih_cxr14_datalist, nih_subset_datalist, parse_finding_labels
+from .pancreas_ct import (
+    PANCREAS_AIR_HU,
+    PANCREAS_CROP_MARGIN,
+    PANCREAS_LABEL_VALUES,
+    PANCREAS_MIN_CROP,
+    PANCREAS_SOURCES,
+    PANCREAS_SPACING,
+    PANCREAS_WINDOW,
+    TCIA_ABSENT,
+    PancreasDataError,
+    check_ct_series,
+    check_hu_range,
+    check_label_grid,
+    pancreas_case_index,
+    pancreas_cases,
+    pancreas_crop_box,
+    pancreas_input_datalist,
+    pancreas_reader,
+    pancreas_source_cases,
+    pancreas_splits,
+    prepare_pancreas,
+    preprocess_pancreas_case,
+    read_ct_case,
+    tcia_series_folder,
+)
+from .overlay_png import write_overlay_png
 from .probability_csv import ProbabilityCSVSaver
 from .sitk_reader import SimpleITKReader, list_dicom_series
 from .two_stream_sampler import TwoStreamBatchSampler
@@ -53,6 +94,43 @@ __all__ = [
     "la_cases",
     "la_splits",
     "la_h5_to_nifti",
+    "BRATS_MODALITIES",
+    "BRATS_SEG_VALUES",
+    "BRATS_SPACING",
+    "brats_reader",
+    "BraTSDataError",
+    "brats_modalities",
+    "brats_case_ids",
+    "brats_layout",
+    "check_brats_case",
+    "brats_cases",
+    "brats_splits",
+    "brats_input_datalist",
+    "resolve_case_ids",
+    "PANCREAS_SOURCES",
+    "PANCREAS_WINDOW",
+    "PANCREAS_SPACING",
+    "PANCREAS_CROP_MARGIN",
+    "PANCREAS_MIN_CROP",
+    "PANCREAS_LABEL_VALUES",
+    "TCIA_ABSENT",
+    "PANCREAS_AIR_HU",
+    "PancreasDataError",
+    "check_ct_series",
+    "check_hu_range",
+    "check_label_grid",
+    "tcia_series_folder",
+    "pancreas_source_cases",
+    "read_ct_case",
+    "pancreas_crop_box",
+    "preprocess_pancreas_case",
+    "prepare_pancreas",
+    "pancreas_case_index",
+    "pancreas_cases",
+    "pancreas_splits",
+    "pancreas_reader",
+    "pancreas_input_datalist",
+    "write_overlay_png",
     "DEMO_SHAPE",
     "ensure_la_demo",
     "export_demo_inputs",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .check_image import CheckImage, CheckImaged, check_image
 from .check_volume import DEFAULT_MAX_VOXELS, CheckVolume, CheckVolumed
+from .brain_mask import is_nonzero
 from .contrastive_views import contrastive_view
 from .cxr_views import cxr_preprocessing, strong_view, weak_augmentation
 from .flip import RandFlipOneAxisd
@@ -25,6 +26,7 @@ __all__ = [
     "CheckVolumed",
     "DEFAULT_MAX_VOXELS",
     "SaveMaskd",
+    "is_nonzero",
     "MarkLabeledd",
     "check_image",
     "CheckImage",

@@ -19,7 +19,7 @@ class MarkLabeledd(MapTransform):
 
     Args:
         keys: the label key (one key).
-        image_key: the image whose shape the dummy label takes.
+        image_key: the channel-first image whose spatial shape the dummy (one-channel) label takes.
         flag_key: where to store the 0/1 flag.
 
     Raises:
@@ -42,7 +42,8 @@ class MarkLabeledd(MapTransform):
         labeled = d.get(key) is not None
         if not labeled:
             image = d[self.image_key]
-            d[key] = torch.zeros_like(torch.as_tensor(image), dtype=torch.uint8)
+            spatial = torch.as_tensor(image).shape[1:]
+            d[key] = torch.zeros((1, *spatial), dtype=torch.uint8)  # one label channel, whatever the image's channels
             if hasattr(image, "meta"):
                 from monai.data import MetaTensor
 

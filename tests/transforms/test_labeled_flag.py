@@ -16,5 +16,7 @@ def test_labeled_and_unlabeled_items():
     assert out["labeled"].item() == 0
     assert out["label"].shape == image.shape and out["label"].sum() == 0 and out["label"].dtype == torch.uint8
     assert torch.equal(out["label"].affine, image.affine)
+    multi = MetaTensor(torch.randn(3, 4, 4, 2))  # three modalities as channels: the dummy label keeps one channel
+    assert MarkLabeledd("label")({"image": multi})["label"].shape == (1, 4, 4, 2)
     with pytest.raises(KeyError, match="image"):
         MarkLabeledd("label")({"label": label})
