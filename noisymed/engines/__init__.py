@@ -22,11 +22,15 @@ from .noisy_label_methods import (
 )
 from .non_finite_loss import NonFiniteLossError, StopOnNonFiniteLoss
 from .random_state import capture_random_state, random_transforms, restore_random_state
+from .slice_overlay import SliceOverlaySaver, busiest_slice, mask_of
 from .spml_trainer import SPML_LOSS_KEYS, SinglePositiveTrainer, SPMLTrainingForward
 from .training_checkpoint import TrainingCheckpoint, latest_checkpoint, load_latest_checkpoint
 
 __all__ = [
     "MutualLearningTrainer",
+    "SliceOverlaySaver",
+    "busiest_slice",
+    "mask_of",
     "TrainingForward",
     "ProgressBarHandler",
     "StopOnNonFiniteLoss",
