@@ -24,6 +24,7 @@ __all__ = [
     "paired_t",
     "t_interval",
     "paired_difference",
+    "figure_path",
 ]
 
 
@@ -32,6 +33,15 @@ def bundle_command(config_files: Sequence[str], overrides: Mapping[str, object])
     configs = config_files[0] if len(config_files) == 1 else "[" + ",".join(f"'{c}'" for c in config_files) + "]"
     flags = [x for k, v in overrides.items() for x in (f"--{k}", str(v))]
     return [sys.executable, "-m", "monai.bundle", "run", "--config_file", configs, "--logging_file", "configs/logging.conf", *flags]
+
+
+def figure_path(out: Path, what: str) -> Path:
+    """Where a benchmark's figure goes: next to its JSON, ``<json stem>_<what>.png``.
+
+    The figures themselves are drawn by :func:`noisymed.utils.plot_curves` / :func:`noisymed.utils.plot_bars`
+    (the ``plot`` extra), which every ``bench_*.py`` uses.
+    """
+    return Path(out).with_name(f"{Path(out).stem}_{what}.png")
 
 
 def thread_env(threads: int) -> dict[str, str]:

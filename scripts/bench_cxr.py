@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.stats import t as student_t
-from bench_common import engine_epoch_seconds, replace_block, run_logged, thread_env
+from bench_common import engine_epoch_seconds, figure_path, replace_block, run_logged, thread_env
 
 from noisymed.data import nih_subset_datalist
 from noisymed.metrics import multilabel_scores
@@ -360,11 +360,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--docs", default=str(BUNDLE / "docs" / "README.md"))
     p.add_argument("--combine", default=None, help="comma-separated benchmark JSONs of other seeds: join them into one "
                    "paired MPC − AN comparison, write it to --out and train nothing")
+    p.add_argument("--plot_only", action="store_true", help="only draw the figures of the existing --out JSON")
     args = p.parse_args(argv)
+    if args.plot_only:
+        for path in write_figures(json.loads(Path(args.out).read_text(encoding="utf-8")), Path(args.out)):
+            print(path)
+        return 0
     if args.combine:
         combined = combine([Path(x) for x in args.combine.split(",")])
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(combined, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_figures(combined, Path(args.out))
         print(json.dumps({k: v for k, v in combined.items() if k != "protocol"}, indent=2))
         return 0
     arms = args.arms.split(",")
@@ -432,9 +438,39 @@ def main(argv: list[str] | None = None) -> int:
         results["pooled"] = _pooled(results, work, units, common["dataset_dir"], args.bootstrap)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_figures(results, Path(args.out))
     _write_table(results, Path(args.docs), shlex.join(["python", "scripts/bench_cxr.py", *(argv if argv is not None else sys.argv[1:])]))
     print(json.dumps({k: v for k, v in results.items() if k not in ("arms", "runs")}, indent=2))
     return 0
+
+
+def write_figures(results: dict, out: Path) -> list[Path]:
+    """Next to the JSON: ``<stem>_curves.png`` (validation mAP and macro AUROC per epoch of every arm, its first
+    run) and ``<stem>_results.png`` (each arm's mAP and AUROC, mean over its runs, standard deviation as error bar).
+    A JSON without per-epoch curves (``--combine`` output) gets the results figure only."""
+    from noisymed.utils import plot_bars, plot_curves
+
+    written = []
+    first = {}
+    for run in results.get("runs", {}).values():
+        for arm, r in run.items():
+            if arm not in first and r.get("val_curves"):
+                first[arm] = r["val_curves"]
+    label = {arm: results.get("arms", {}).get(arm, {}).get("label", arm) for arm in first}
+    if first:
+        panels = {
+            title: {label[a]: list(enumerate(c[key], start=1)) for a, c in first.items() if c.get(key)}
+            for key, title in (("map", "validation mAP"), ("auroc", "validation macro AUROC"))
+        }
+        panels = {k: v for k, v in panels.items() if v}
+        if panels:
+            written.append(plot_curves(panels, figure_path(out, "curves"), ylabel="value", title="first run of each arm"))
+    arms = {a: s for a, s in results.get("arms", {}).items() if isinstance(s.get("map"), dict)}
+    if arms:
+        groups = {"mAP" if m == "map" else "AUROC": {s.get("label", a): s[m]["mean"] for a, s in arms.items()} for m in ("map", "auroc")}
+        errors = {"mAP" if m == "map" else "AUROC": {s.get("label", a): s[m].get("sd") or 0.0 for a, s in arms.items()} for m in ("map", "auroc")}
+        written.append(plot_bars(groups, figure_path(out, "results"), ylabel="mean over runs (± sd)", errors=errors))
+    return written
 
 
 def _pct(stat: dict | None) -> str:

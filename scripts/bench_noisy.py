@@ -31,7 +31,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench_common import bundle_command, engine_epoch_seconds, replace_block, run_logged, thread_env
+from bench_common import bundle_command, engine_epoch_seconds, figure_path, replace_block, run_logged, thread_env
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLE = REPO / "bundles" / "noisy_label_classification"
@@ -180,7 +180,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work_dir", default=str(REPO / "benchmarks" / "runs" / "noisy"))
     p.add_argument("--out", default=str(BUNDLE / "docs" / "benchmark_noisy.json"))
     p.add_argument("--docs", default=str(BUNDLE / "docs" / "README.md"))
+    p.add_argument("--plot_only", action="store_true", help="only draw the figures of the existing --out JSON")
     args = p.parse_args(argv)
+    if args.plot_only:
+        for path in write_figures(json.loads(Path(args.out).read_text(encoding="utf-8")), Path(args.out)):
+            print(path)
+        return 0
     unknown = sorted({*args.arms.split(","), *args.arms3d.split(",")} - set(ARMS) - {""})
     if unknown:
         p.error(f"unknown arm(s) {unknown}; known: {list(ARMS)}")
@@ -219,10 +224,25 @@ def main(argv: list[str] | None = None) -> int:
         }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    write_figures(results, Path(args.out))
     command = shlex.join(["python", "scripts/bench_noisy.py", *(argv if argv is not None else sys.argv[1:])])
     replace_block(Path(args.docs), MARK_START, MARK_END, _table(results, command))
     print(json.dumps({k: v for k, v in results.items() if k != "datasets"}, indent=2))
     return 0
+
+
+def write_figures(results: dict, out: Path) -> list[Path]:
+    """Per dataset, next to the JSON: ``<stem>_<dataset>_curves.png`` (validation accuracy per epoch of every arm,
+    one panel per noise rate) and ``<stem>_<dataset>_results.png`` (accuracy, mean of the last LAST epochs, as bars)."""
+    from noisymed.utils import plot_bars, plot_curves
+
+    written = []
+    for name, d in results["datasets"].items():
+        panels = {f"noise {float(rate):.0%}": {r["label"].strip("*"): [(m["epoch"], m["acc"]) for m in r["curve"]] for r in arms.values()} for rate, arms in d["runs"].items()}
+        written.append(plot_curves(panels, figure_path(out, f"{name}_curves"), ylabel="validation accuracy", title=name))
+        groups = {f"noise {float(rate):.0%}": {r["label"].strip("*"): _last(r, "acc") for r in arms.values()} for rate, arms in d["runs"].items()}
+        written.append(plot_bars(groups, figure_path(out, f"{name}_results"), ylabel=f"accuracy, mean of last {LAST} epochs", title=name))
+    return written
 
 
 def _table(results: dict, command: str) -> str:

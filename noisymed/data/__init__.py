@@ -24,6 +24,7 @@ from .csv_labels import LABEL_RULES, check_classes, encode_observations, read_cs
 from .cxr_reader import cxr_readers
 from .cxr_sources import CXR_SOURCES, cxr_classes, cxr_datalist
 from .demo import DEMO_SHAPE, ensure_la_demo, export_demo_inputs, make_la_like_case
+from .demo_classification import CLASSIFICATION_DEMO_CLASSES, ensure_classification_demo, make_classification_image
 from .demo_cxr import CXR_DEMO_FINDINGS, ensure_cxr_demo, make_cxr_like_image
 from .dicom_io import new_dicom_uid, write_dicom_image, write_dicom_series
 from .h5_reader import H5Reader
@@ -168,4 +169,7 @@ __all__ = [
     "CXR_DEMO_FINDINGS",
     "ensure_cxr_demo",
     "make_cxr_like_image",
+    "CLASSIFICATION_DEMO_CLASSES",
+    "ensure_classification_demo",
+    "make_classification_image",
 ]

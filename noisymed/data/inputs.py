@@ -11,29 +11,84 @@ from noisymed.utils import refuse_overwrite
 __all__ = ["image_datalist", "segmentation_datalist", "VOLUME_SUFFIXES"]
 
 
-def image_datalist(inputs: str | Path | Sequence[str | Path] | None, key: str = "image") -> list[dict]:
-    """``[{key: path}, ...]`` for one or more inputs, each a file (NIfTI, MHA, a 2D DICOM...) or a DICOM series folder.
+def image_datalist(
+    inputs: str | Path | Sequence[str | Path] | None,
+    key: str = "image",
+    expand: Sequence[str] | None = None,
+    datalist_key: str = "testing",
+    unique: bool = True,
+) -> list[dict]:
+    """``[{key: path}, ...]`` for one or more inputs: files (NIfTI, PNG, a 2D DICOM...), folders, MONAI datalists.
+
+    - a file ending with ``.json`` is a MONAI (Decathlon-style) datalist: its ``datalist_key`` list is read, items
+      plain paths or ``{key: path, ...}`` dicts, relative paths taken from the JSON's folder as
+      :func:`monai.data.load_decathlon_datalist` does (which converts plain paths only for a ``"test"`` list);
+    - a folder, when ``expand`` names file endings, stands for the files with those endings directly in it (name
+      order), or for itself when it holds none (a DICOM series); without ``expand`` a folder is one input;
+    - with ``unique``, the same file given twice is refused: its outputs would be one.
 
     Args:
         inputs: a path or a list of paths.
         key: datalist key.
+        expand: file name endings a folder is expanded to (compared in lower case); None: no expansion.
+        datalist_key: the list a MONAI datalist JSON is read from.
+        unique: refuse an input given twice (off where the caller names the clash itself).
 
     Returns:
         The datalist.
 
     Raises:
-        ValueError: when nothing is given.
+        ValueError: when nothing is given, a datalist lacks ``datalist_key`` or an item lacks ``key``, or an input
+            is given twice.
         FileNotFoundError: for a path that does not exist.
     """
     if inputs is None or (not isinstance(inputs, (str, Path)) and len(inputs) == 0):
         raise ValueError("no input given: set --input to a NIfTI file, a DICOM series folder, or a list of them.")
     paths = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
-    out = []
+    endings = tuple(e.lower() for e in expand) if expand is not None else None
+    out: list[dict] = []
     for p in paths:
         path = Path(p).expanduser()
         if not path.exists():
             raise FileNotFoundError(f"{path}: input not found.")
-        out.append({key: str(path)})
+        if path.is_file() and path.name.lower().endswith(".json"):
+            out.extend(_read_datalist(path, key, datalist_key))
+        elif path.is_dir() and endings is not None:
+            files = sorted(f for f in path.iterdir() if f.is_file() and f.name.lower().endswith(endings))
+            out.extend({key: str(f)} for f in files or [path])
+        else:
+            out.append({key: str(path)})
+    seen: dict[Path, str] = {}
+    for item in out if unique else []:
+        resolved = Path(item[key]).resolve()
+        if resolved in seen:
+            raise ValueError(f"{item[key]} is given twice (also as {seen[resolved]}): give each input once.")
+        seen[resolved] = item[key]
+    return out
+
+
+def _read_datalist(path: Path, key: str, datalist_key: str) -> list[dict]:
+    """The ``datalist_key`` items of a MONAI datalist JSON, paths made absolute and checked."""
+    import json
+
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path}: not a readable JSON datalist ({err}).") from err
+    if not isinstance(content, dict) or datalist_key not in content:
+        found = sorted(content) if isinstance(content, dict) else type(content).__name__
+        raise ValueError(f"{path}: a MONAI datalist with a {datalist_key!r} list is expected, found {found}.")
+    items = content[datalist_key]
+    if not isinstance(items, list) or any(isinstance(i, dict) and key not in i for i in items):
+        raise ValueError(f"{path}: every item of {datalist_key!r} must be a path or a dict with {key!r}.")
+    out = []
+    for item in items:
+        item = {key: item} if isinstance(item, str) else dict(item)
+        target = Path(item[key]).expanduser()
+        target = target if target.is_absolute() else path.parent / target  # relative to the JSON, as MONAI reads it
+        if not target.exists():
+            raise FileNotFoundError(f"{target}: listed in {path} but not found.")
+        out.append({**item, key: str(target)})
     return out
 
 
@@ -96,7 +151,7 @@ def segmentation_datalist(
         FileNotFoundError: for a path that does not exist.
         FileExistsError: for a mask that exists when ``overwrite`` is false.
     """
-    items = [Path(item[key]) for item in image_datalist(inputs, key)]
+    items = [Path(item[key]) for item in image_datalist(inputs, key, unique=False)]
     paths = [p for item in items for p in _expand(item)]
     parents = [p.resolve().parent for p in paths]
     common = Path(os.path.commonpath([str(p) for p in parents]))

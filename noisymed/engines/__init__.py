@@ -41,11 +41,15 @@ from .pretext_objectives import JigsawObjective, RotationObjective
 from .ssl_objective import SSLObjective, features, frozen_copy, momentum_update
 from .ssl_pretrainer import SSL_OBJECTIVES, SSL_OPTIONS, SSLPretrainer, ssl_objective
 from .vae_objective import VAEObjective
+from .slice_overlay import SliceOverlaySaver, busiest_slice, mask_of
 from .spml_trainer import SPML_LOSS_KEYS, SinglePositiveTrainer, SPMLTrainingForward
 from .training_checkpoint import TrainingCheckpoint, latest_checkpoint, load_latest_checkpoint
 
 __all__ = [
     "MutualLearningTrainer",
+    "SliceOverlaySaver",
+    "busiest_slice",
+    "mask_of",
     "TrainingForward",
     "DIAGNOSTIC_KEYS",
     "mutual_diagnostics",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .atomic_write import TEMP_MARK, atomic_path, remove_temporaries, torch_save_atomic, write_bytes_atomic, write_text_atomic
+from .figures import new_figure, plot_bars, plot_curves, plot_overlay, save_figure
 from .flags import as_bool
 from .options import as_int, as_size, as_spacing
 from .overwrite import refuse_overwrite
@@ -22,4 +23,9 @@ __all__ = [
     "as_spacing",
     "as_size",
     "refuse_overwrite",
+    "new_figure",
+    "save_figure",
+    "plot_curves",
+    "plot_bars",
+    "plot_overlay",
 ]

@@ -73,3 +73,25 @@ def test_existing_masks_are_refused_before_anything_is_written(tmp_path):
     with pytest.raises(FileExistsError, match=r"b_seg.nii.gz already exists: .*pass another --output_dir, or pass --overwrite true"):
         segmentation_datalist([a, b], out)
     assert len(segmentation_datalist([a, b], out, overwrite="true")) == 2
+
+
+def test_2d_inputs_from_folders_and_a_monai_datalist(tmp_path):
+    a = _touch(tmp_path / "site_a" / "img.png")
+    b = _touch(tmp_path / "site_b" / "img.png")
+    _touch(tmp_path / "site_b" / "notes.txt")
+    series = _touch(tmp_path / "series" / "IM0001")  # no listed ending: the folder stays one input
+    found = image_datalist([tmp_path / "site_a", tmp_path / "site_b", tmp_path / "series"], expand=(".png", ".dcm"))
+    assert found == [{"image": str(a)}, {"image": str(b)}, {"image": str(series.parent)}]
+    assert image_datalist(tmp_path / "site_a") == [{"image": str(tmp_path / "site_a")}]  # no expand: one input
+    datalist = tmp_path / "lists" / "datalist.json"
+    datalist.parent.mkdir()
+    datalist.write_text('{"testing": ["../site_a/img.png", {"image": "%s", "id": 7}]}' % b)
+    assert image_datalist(datalist) == [{"image": str(datalist.parent / "../site_a/img.png")}, {"image": str(b), "id": 7}]
+    with pytest.raises(ValueError, match="given twice"):
+        image_datalist([datalist, a])
+    with pytest.raises(ValueError, match="a MONAI datalist with a 'testing' list is expected, found \\['training'\\]"):
+        datalist.write_text('{"training": []}')
+        image_datalist(datalist)
+    datalist.write_text('{"testing": ["missing.png"]}')
+    with pytest.raises(FileNotFoundError, match="missing.png: listed in"):
+        image_datalist(datalist)

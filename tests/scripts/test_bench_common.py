@@ -37,3 +37,9 @@ def test_bundle_command():
 
 def test_thread_env():
     assert thread_env(1) == {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def test_figure_path_is_beside_the_json():
+    from bench_common import figure_path
+
+    assert figure_path(Path("docs/benchmark_la.json"), "curves") == Path("docs/benchmark_la_curves.png")

@@ -183,3 +183,19 @@ def test_combine_joins_seeds_and_refuses_other_protocols(bench, tmp_path):
         bench.combine([a, c])
     assert bench.main(["--combine", f"{a},{b}", "--out", str(tmp_path / "joined.json")]) == 0
     assert bench.json.loads((tmp_path / "joined.json").read_text(encoding="utf-8"))["mpc_minus_an"]["runs"][-1] == "seed1/fold1"
+
+
+def test_figures_next_to_the_json(bench, tmp_path):
+    pytest.importorskip("matplotlib", reason="figures need the plot extra (matplotlib)")
+    curves = {"map": [0.1, 0.2], "auroc": [0.5, 0.6]}
+    results = {
+        "runs": {"seed0/fold0": {"an": {"val_curves": curves}, "mpc": {"val_curves": curves}}},
+        "arms": {
+            "an": {"label": "AN", "map": {"mean": 0.2, "sd": 0.01}, "auroc": {"mean": 0.6, "sd": None}},
+            "mpc": {"label": "MPC", "map": {"mean": 0.21, "sd": 0.02}, "auroc": {"mean": 0.61, "sd": 0.01}},
+        },
+    }
+    written = bench.write_figures(results, tmp_path / "benchmark_cxr.json")
+    assert [p.name for p in written] == ["benchmark_cxr_curves.png", "benchmark_cxr_results.png"]
+    # a combined JSON has no curves: the results figure only
+    assert [p.name for p in bench.write_figures({"arms": results["arms"]}, tmp_path / "c.json")] == ["c_results.png"]
