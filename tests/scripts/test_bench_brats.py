@@ -46,4 +46,5 @@ def test_table_and_plot(tmp_path):
     write_table(results, docs, "python scripts/bench_brats.py", plot)
     text = docs.read_text()
     assert "| (a) sup | 60.00 ± 14.14 | 60.00 ± 14.14 | 0.60 ± 0.14 |" in text
-    assert "paired by seed: 2.00 ± 1.41 Dice points; it closes 50 % of the gap" in text and "](curve.png)" in text
+    assert "Mutual learning minus supervised-only, paired by seed: 2.00 ± 1.41 Dice points (+1.00, +3.00)." in text
+    assert "closes 50 % of the gap" in text and "](curve.png)" in text
