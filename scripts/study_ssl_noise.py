@@ -204,27 +204,40 @@ def plan(spec: dict, work_dir: Path) -> tuple[list[dict], list[dict]]:
 
 # ----------------------------------------------------------------------------------------------------------- run
 class Progress:
-    """Runs done over the whole grid, elapsed time and an estimate of the time left (mean time of the runs made
-    in this session times the runs left)."""
+    """Runs done over the whole grid, elapsed time and an estimate of the time left: for each kind of run
+    (pretraining, cell) the mean time of those made in this session times those left, over the parallel jobs."""
 
-    def __init__(self, total: int) -> None:
-        self.total, self.done, self.cached, self.ran_seconds, self.ran = total, 0, 0, 0.0, 0
+    def __init__(self, totals: dict[str, int]) -> None:
+        self.totals, self.total = dict(totals), sum(totals.values())
+        self.done, self.cached, self.ran = 0, 0, 0
+        self.left = dict(totals)
+        self.seconds: dict[str, list[float]] = {kind: [] for kind in totals}
         self.start = time.time()
         self.lock = threading.Lock()
 
-    def step(self, what: str, seconds: float | None, jobs: int) -> None:
+    def eta(self, jobs: int) -> float:
+        """Seconds left: per kind, the mean of its measured runs (else of all measured runs) times those left."""
+        measured = [t for ts in self.seconds.values() for t in ts]
+        if not measured:
+            return 0.0
+        total = 0.0
+        for kind, left in self.left.items():
+            times = self.seconds[kind] or measured
+            total += left * sum(times) / len(times)
+        return total / max(1, jobs)
+
+    def step(self, kind: str, what: str, seconds: float | None, jobs: int) -> None:
         with self.lock:
             self.done += 1
+            self.left[kind] -= 1
             if seconds is None:
                 self.cached += 1
             else:
                 self.ran += 1
-                self.ran_seconds += seconds
-            left = self.total - self.done
-            eta = self.ran_seconds / self.ran * left / max(1, jobs) if self.ran else 0.0
+                self.seconds[kind].append(seconds)
             print(
                 f"[{self.done}/{self.total} runs, {self.cached} cached | elapsed {_clock(time.time() - self.start)}, "
-                f"~{_clock(eta)} left] {what}",
+                f"~{_clock(self.eta(jobs))} left] {what}",
                 flush=True,
             )
 
@@ -564,17 +577,17 @@ def main(argv: list[str] | None = None) -> int:
                   f"{'cached' if _finished(c['dir'], False) else 'to run'}")  # fmt: skip
         return 0
     env = thread_env(int(spec["threads"]))
-    progress = Progress(len(pretrains) + len(cells))
+    progress = Progress({"pretrain": len(pretrains), "cell": len(cells)})
     with ThreadPoolExecutor(max_workers=int(spec["jobs"])) as pool:
         futures = {pool.submit(run_pretrain, x, env, args.rerun): x for x in pretrains}
         for future, x in futures.items():
-            progress.step(f"pretrain {x['dataset']} {x['objective']}", future.result(), int(spec["jobs"]))
+            progress.step("pretrain", f"pretrain {x['dataset']} {x['objective']}", future.result(), int(spec["jobs"]))
         results: dict[str, dict] = {}
         futures = {pool.submit(run_cell, c, env, args.rerun): c for c in cells}
         for future, c in futures.items():
             result, seconds = future.result()
             results[c["key"]] = result
-            progress.step(f"{c['dataset']} {c['noise_type']} {c['noise_rate']:g} {c['init']} {c['strategy']}: "
+            progress.step("cell", f"{c['dataset']} {c['noise_type']} {c['noise_rate']:g} {c['init']} {c['strategy']}: "
                           f"acc last {result['acc_last']:.4f}, selected {result['acc_selected']:.4f}", seconds, int(spec["jobs"]))  # fmt: skip
     fisher = {
         dname: dataset_separability(d["path"], {**spec["overrides"], **d["overrides"]}, int(spec["fisher_components"]),

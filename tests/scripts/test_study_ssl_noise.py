@@ -146,3 +146,14 @@ def test_a_killed_study_resumes_and_a_changed_setting_reruns_only_what_it_touche
     out = _study(_write(spec_dir, rates="[0.25, 0.5]"), work, "--dry_run").communicate(timeout=120)[0]
     assert "1 pretraining run(s) + 4 cell(s), 3 finished already" in out
     assert out.count(": to run") == 2 and "symmetric 0.5 random ce: to run" in out
+
+
+def test_progress_estimates_each_kind_by_its_own_mean(capsys):
+    progress = study.Progress({"pretrain": 2, "cell": 4})
+    progress.step("pretrain", "p1", 600.0, jobs=1)
+    # nothing measured for cells yet: 1 pretraining + 4 cells at the pretraining mean
+    assert progress.eta(jobs=1) == pytest.approx(5 * 600.0)
+    progress.step("pretrain", "p2", None, jobs=1)  # cached: counted, not timed
+    progress.step("cell", "c1", 60.0, jobs=1)
+    assert progress.eta(jobs=1) == pytest.approx(3 * 60.0) and progress.eta(jobs=2) == pytest.approx(90.0)
+    assert "[3/6 runs, 1 cached |" in capsys.readouterr().out.splitlines()[-1]
