@@ -40,7 +40,8 @@ class SliceOverlaySaver:
     Args:
         output_dir: the folder of the PNGs.
         num_cases: how many cases get a figure.
-        name_key: the item key naming a case (else its ``image`` metadata file name, else its position).
+        name_key: the key naming a case, in the output item or its batch item (else the ``image`` metadata's file
+            name, with the case's position added when two cases share it; else the position).
         image_key: key of the image.
         label_key: key of the label (a case without one gets no label panel).
         pred_key: key of the prediction.
@@ -71,19 +72,25 @@ class SliceOverlaySaver:
         engine.add_event_handler(Events.STARTED, lambda _: self.saved.clear())
         engine.add_event_handler(Events.ITERATION_COMPLETED, self)
 
-    def _name(self, item: dict, index: int) -> str:
+    def _name(self, item: dict, source: Any, index: int) -> str:
+        """The case's name: ``name_key`` of the output item or of its batch item, else the image file's name."""
         name_key, image_key = self.keys[:2]
         name = item.get(name_key)
+        if name is None and isinstance(source, dict):
+            name = source.get(name_key)
         if name is None:
             meta = getattr(item.get(image_key), "meta", {}) or {}
             name = Path(str(meta.get("filename_or_obj", ""))).name.split(".")[0] or None
-        return str(name if name is not None else f"case{index}")
+        text = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(name if name is not None else f"case{index}"))
+        taken = {p.name for p in self.saved}
+        return text if f"overlay_{text}.png" not in taken else f"{text}_{index}"  # e.g. every LA case is mri_norm2.h5
 
     def __call__(self, engine: Engine) -> None:
-        output = engine.state.output
+        output, batch = engine.state.output, getattr(engine.state, "batch", None)
         items = output if isinstance(output, (list, tuple)) else [output]
+        sources = batch if isinstance(batch, (list, tuple)) and len(batch) == len(items) else [None] * len(items)
         _, image_key, label_key, pred_key = self.keys
-        for item in items:
+        for item, source in zip(items, sources):
             if len(self.saved) >= self.num_cases:
                 return
             if not isinstance(item, dict) or image_key not in item or pred_key not in item:
@@ -99,7 +106,7 @@ class SliceOverlaySaver:
                 where = f" slice {index}"
             else:
                 where = ""
-            name = self._name(item, len(self.saved))
+            name = self._name(item, source, len(self.saved))
             path = self.output_dir / f"overlay_{name}.png"
             refuse_overwrite([path], self.overwrite, hint="pass another output folder")
             self.saved.append(plot_overlay(image, path, label=label, pred=pred, title=f"{name}{where}", overwrite=self.overwrite))

@@ -8,6 +8,7 @@ import re
 import shutil
 import sys
 import zipfile
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +128,8 @@ def export_bundle(
     made relative; the export tool is left out) and ``large_files.yml`` (``models/model.pt``: URL empty for the
     publisher, SHA-256 filled in). In ``configs/metadata.json`` ``required_packages_version`` lists the published
     distributions the configs and the vendored code import at module level, ``optional_packages_version`` those
-    imported only inside functions, each with the version installed here; ``monai_version``/``pytorch_version``/
+    imported only inside functions (one not installed here is left out and named in the report), each with the
+    version installed here; ``monai_version``/``pytorch_version``/
     ``numpy_version`` are set to the installed ones.
 
     Weights: ``"fp32"`` keeps ``model.pt``; ``"fp16"`` stores its float tensors as float16 after checking that the
@@ -224,7 +226,11 @@ def _build(bundle: Path, stage: Path, meta: dict, weights: str, fp16_tolerance: 
     required = installed_versions(eager | imported, drop=_VERSIONED_ELSEWHERE)
     for dist in sorted(listed):
         required.update(installed_versions([_module_of(dist)], drop=_VERSIONED_ELSEWHERE))
-    optional = {k: v for k, v in installed_versions(lazy, drop=_VERSIONED_ELSEWHERE).items() if k not in required}
+    providers = metadata.packages_distributions()
+    missing_optional = sorted(m for m in lazy if m not in providers)  # features this installation lacks too
+    optional = {
+        k: v for k, v in installed_versions(lazy - set(missing_optional), drop=_VERSIONED_ELSEWHERE).items() if k not in required
+    }
     meta = dict(meta)
     meta["required_packages_version"] = dict(sorted(required.items(), key=lambda kv: kv[0].lower()))
     meta["optional_packages_version"] = optional
@@ -235,6 +241,7 @@ def _build(bundle: Path, stage: Path, meta: dict, weights: str, fp16_tolerance: 
     _write_json(stage / "configs" / "metadata.json", meta)
     report["required_packages_version"] = meta["required_packages_version"]
     report["optional_packages_version"] = optional
+    report["optional_modules_not_installed"] = missing_optional
 
     for path in sorted((bundle / "models").glob("*.json")):
         _copy_file(path, stage / "models" / path.name)
@@ -275,8 +282,6 @@ def _build(bundle: Path, stage: Path, meta: dict, weights: str, fp16_tolerance: 
 
 def _module_of(distribution: str) -> str:
     """A top-level module an installed distribution provides (to look its version up like the imported ones)."""
-    from importlib import metadata
-
     for module, dists in metadata.packages_distributions().items():
         if any(d.lower() == distribution.lower() for d in dists):
             return module

@@ -100,6 +100,7 @@ def test_train_resume_evaluate_and_infer_nifti_and_dicom(tmp_path, demo_root):
     per_case = (tmp_path / "eval" / "dice_raw.csv").read_text().splitlines()
     assert per_case[0].startswith("filename") and [r.split(",")[0] for r in per_case[1:]] == ["DEMO004", "DEMO005"]
     assert 0.0 <= float(summary["dice"]) <= 1.0
+    assert (tmp_path / "eval" / "overlay_DEMO004.png").is_file()  # the slice overlay of the first case (save_overlay)
 
     nifti, dicom = export_demo_inputs(demo_root, tmp_path / "inputs")
     out = tmp_path / "output"

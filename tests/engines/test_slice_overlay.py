@@ -39,3 +39,24 @@ def test_the_first_cases_get_a_png_named_after_the_case(tmp_path):
         SliceOverlaySaver(tmp_path)(type("E", (), {"state": type("S", (), {"output": step(None, 0)})()})())
     with pytest.raises(ValueError, match="num_cases"):
         SliceOverlaySaver(tmp_path, num_cases=0)
+
+
+def test_names_come_from_the_batch_or_the_file_and_never_collide(tmp_path):
+    from monai.data import MetaTensor
+
+    def step(engine, batch):
+        image = MetaTensor(torch.rand(1, 6, 6), meta={"filename_or_obj": f"/data/{batch}/mri_norm2.h5"})
+        pred = torch.zeros(2, 6, 6)
+        pred[0] = 1
+        return [{"image": image, "pred": pred}]
+
+    engine = Engine(step)
+    saver = SliceOverlaySaver(tmp_path / "by_file", num_cases=2)
+    saver.attach(engine)
+    engine.run(["A", "B"], max_epochs=1)
+    assert [p.name for p in saver.saved] == ["overlay_mri_norm2.png", "overlay_mri_norm2_1.png"]
+
+    named = SliceOverlaySaver(tmp_path / "by_case")
+    state = type("S", (), {"output": step(None, "A"), "batch": [{"case": "LA/07"}]})()
+    named(type("E", (), {"state": state})())
+    assert [p.name for p in named.saved] == ["overlay_LA_07.png"]
