@@ -404,6 +404,9 @@ def main(argv: list[str] | None = None) -> int:
     def save() -> None:
         results["summary"] = summarize(results["runs"], arms, seeds)
         out.parent.mkdir(parents=True, exist_ok=True)
+        if results["runs"]:  # the plot follows every finished run, so a partial benchmark has one too
+            plot_curves(results["runs"], arms, plot)
+            results["plot"] = str(plot)
         write_text_atomic(out, _json(results))
 
     def task(seed: int, arm: str) -> None:
@@ -425,10 +428,6 @@ def main(argv: list[str] | None = None) -> int:
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         list(pool.map(lambda job: task(*job), jobs))
     save()
-    if results["runs"]:
-        plot_curves(results["runs"], arms, plot)
-        results["plot"] = str(plot)
-        save()
     if args.docs:
         replace_block(Path(args.docs), MARK_START, MARK_END, table(results, command))
     _say(json.dumps(results["summary"], indent=2, default=str))
