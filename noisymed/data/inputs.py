@@ -8,6 +8,8 @@ from pathlib import Path
 
 from noisymed.utils import refuse_overwrite
 
+from .classification import _is_series_folder
+
 __all__ = ["image_datalist", "segmentation_datalist", "VOLUME_SUFFIXES"]
 
 
@@ -24,7 +26,8 @@ def image_datalist(
       plain paths or ``{key: path, ...}`` dicts, relative paths taken from the JSON's folder as
       :func:`monai.data.load_decathlon_datalist` does (which converts plain paths only for a ``"test"`` list);
     - a folder, when ``expand`` names file endings, stands for the files with those endings directly in it (name
-      order), or for itself when it holds none (a DICOM series); without ``expand`` a folder is one input;
+      order); a folder holding DICOM files stays one input (a series: a 2D bundle refuses it as a volume rather
+      than classify its slices one by one), as does one holding none; without ``expand`` a folder is one input;
     - with ``unique``, the same file given twice is refused: its outputs would be one.
 
     Args:
@@ -53,7 +56,7 @@ def image_datalist(
             raise FileNotFoundError(f"{path}: input not found.")
         if path.is_file() and path.name.lower().endswith(".json"):
             out.extend(_read_datalist(path, key, datalist_key))
-        elif path.is_dir() and endings is not None:
+        elif path.is_dir() and endings is not None and not _is_series_folder(path):
             files = sorted(f for f in path.iterdir() if f.is_file() and f.name.lower().endswith(endings))
             out.extend({key: str(f)} for f in files or [path])
         else:

@@ -79,7 +79,8 @@ def test_2d_inputs_from_folders_and_a_monai_datalist(tmp_path):
     a = _touch(tmp_path / "site_a" / "img.png")
     b = _touch(tmp_path / "site_b" / "img.png")
     _touch(tmp_path / "site_b" / "notes.txt")
-    series = _touch(tmp_path / "series" / "IM0001")  # no listed ending: the folder stays one input
+    series = _touch(tmp_path / "series" / "IM0001.dcm")  # DICOM files: a series, one input (not its slices)
+    _touch(tmp_path / "series" / "IM0002.dcm")
     found = image_datalist([tmp_path / "site_a", tmp_path / "site_b", tmp_path / "series"], expand=(".png", ".dcm"))
     assert found == [{"image": str(a)}, {"image": str(b)}, {"image": str(series.parent)}]
     assert image_datalist(tmp_path / "site_a") == [{"image": str(tmp_path / "site_a")}]  # no expand: one input
