@@ -44,7 +44,7 @@ def test_table_and_plot(tmp_path):
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     docs = tmp_path / "README.md"
     write_table(results, docs, "python scripts/bench_brats.py", plot)
-    text = docs.read_text()
+    text = docs.read_text(encoding="utf-8")
     assert "| (a) sup | 60.00 ± 14.14 | 60.00 ± 14.14 | 0.60 ± 0.14 |" in text
     assert "Mutual learning minus supervised-only, paired by seed: 2.00 ± 1.41 Dice points (+1.00, +3.00)." in text
     assert "closes 50 % of the gap" in text and "](curve.png)" in text
