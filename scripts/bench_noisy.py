@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--arms3d", default="ce,cl_ma")
     p.add_argument("--epochs3d", type=int, default=10)
     p.add_argument("--pretrain_epochs3d", type=int, default=5)
-    p.add_argument("--max_train", type=int, default=None, help="first N training images only (smoke runs)")
+    p.add_argument("--max_train", type=int, default=None, help="a seeded sample of N training images (smoke runs)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jobs", type=int, default=2, help="arms trained at once")
     p.add_argument("--threads", type=int, default=1, help="torch threads per arm")

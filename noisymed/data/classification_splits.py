@@ -95,7 +95,7 @@ def classification_splits(
         val_dataset: a separate validation source of the same kind (folders/CSVs only).
         val_fraction: held-out fraction of ``dataset`` when it has no validation split and none is given.
         seed: seed of that split.
-        max_train: keep only the first ``max_train`` training items (quick runs, tests).
+        max_train: keep a seeded sample of ``max_train`` training items, in file order (quick runs, tests).
         classes: the class names in index order (None: from the data: class folders, CSV label names, or the
             integer labels ``0..K-1``).
 
@@ -105,7 +105,8 @@ def classification_splits(
     Raises:
         FileNotFoundError: when ``dataset`` does not exist.
         ValueError: for an unknown kind of source, a bad ``val_fraction``, an empty split, a class set with gaps,
-            labels outside ``classes``, or an image listed twice (the file named), and the errors of the readers.
+            labels outside ``classes``, an image listed twice (the file named), a training split of one class,
+            and the errors of the readers.
     """
     source = Path(dataset).expanduser()
     if not source.exists():
@@ -138,8 +139,16 @@ def classification_splits(
             train, val = _stratified_split(train, val_fraction, seed)
         _refuse_repeats(train, val, source, val_source)
         dims = channels = size = None
-    if max_train is not None:
-        train = train[: int(max_train)]
+    if max_train is not None and int(max_train) < len(train):
+        # a seeded sample, in file order: a file sorted by class (PneumoniaMNIST's is) must not give one class only
+        keep = np.sort(np.random.default_rng(seed).permutation(len(train))[: int(max_train)])
+        train = [train[i] for i in keep]
     if not train or not val:
         raise ValueError(f"{source}: empty split (train {len(train)}, val {len(val)}).")
+    present = {int(item["label"]) for item in train}
+    if len(present) < 2:
+        raise ValueError(
+            f"{source}: the training split holds one class only ({sorted(present)}, {len(train)} images): "
+            "a classifier cannot learn from it; check the labels (or a smaller max_train)."
+        )
     return {"train": train, "val": val, "classes": classes, "spatial_dims": dims, "channels": channels, "spatial_size": size}

@@ -126,3 +126,27 @@ def test_medmnist_stray_label_is_refused_with_its_row(tmp_path):
     assert len(split["classes"]) == 8
     with pytest.raises(ValueError, match="labels go up to 7 but classes names only 2"):
         classification_splits(path, classes=["normal", "pneumonia"])
+
+
+def test_max_train_is_a_seeded_sample_and_a_one_class_training_split_is_refused(tmp_path):
+    path = tmp_path / "sorted.npz"  # rows sorted by class, as PneumoniaMNIST's file is
+    rng = np.random.default_rng(0)
+    np.savez(
+        path,
+        train_images=rng.integers(0, 255, (20, 4, 4), dtype=np.uint8),
+        train_labels=np.repeat([0, 1], 10)[:, None],
+        val_images=rng.integers(0, 255, (4, 4, 4), dtype=np.uint8),
+        val_labels=np.array([0, 1, 0, 1])[:, None],
+    )
+    split = classification_splits(path, seed=3, max_train=6)
+    expected = np.sort(np.random.default_rng(3).permutation(20)[:6])  # the first 6 rows would all be class 0
+    assert [d["index"] for d in split["train"]] == expected.tolist()
+    assert {d["label"] for d in split["train"]} == {0, 1}
+    again = classification_splits(path, seed=3, max_train=6)["train"]  # seeded
+    assert [d["index"] for d in again] == expected.tolist()
+    assert len(classification_splits(path, max_train=50)["train"]) == 20  # more than there is: all, in order
+
+    np.savez(path, train_images=np.zeros((5, 4, 4), np.uint8), train_labels=np.zeros((5, 1), int),
+             val_images=np.zeros((2, 4, 4), np.uint8), val_labels=np.array([[0], [1]]))  # fmt: skip
+    with pytest.raises(ValueError, match=r"sorted\.npz: the training split holds one class only \(\[0\], 5 images\)"):
+        classification_splits(path, classes=["a", "b"])
