@@ -32,6 +32,7 @@ import numpy as np
 from monai.data import ImageReader
 
 from .case_lists import resolve_case_ids
+from .inputs import plan_mask_paths
 
 __all__ = [
     "PANCREAS_SOURCES",
@@ -664,14 +665,29 @@ def pancreas_reader(dataset_dir: str | Path, key: str = "image") -> ImageReader:
     return SimpleITKReader()
 
 
-def pancreas_input_datalist(inputs: str | Path | Sequence[str | Path]) -> list[dict]:
+def pancreas_input_datalist(
+    inputs: str | Path | Sequence[str | Path],
+    output_dir: str | Path | None = None,
+    postfix: str = "seg",
+    overwrite: bool | str = False,
+) -> list[dict]:
     """Inference datalist: each input a CT DICOM series folder (checked for HU tags) or a 3D image file in HU.
 
-    An image file is read once here to check its values look like HU (:func:`check_hu_range`).
+    An image file is read once here to check its values look like HU (:func:`check_hu_range`). With
+    ``output_dir`` each item also gets ``"output"``, its mask's path named after the input, planned and checked
+    by :func:`~noisymed.data.plan_mask_paths` before anything is written.
+
+    Args:
+        inputs: a path or a list of paths.
+        output_dir: the folder of the masks; None plans none.
+        postfix: added to each input's name for its mask.
+        overwrite: replace masks an earlier run wrote.
 
     Raises:
         PancreasDataError: for no input, a missing input, a series without HU rescale tags, an image that is not 3D,
             or an image file whose values are not HU.
+        ValueError: when two inputs would write one mask.
+        FileExistsError: for a mask that exists when ``overwrite`` is false.
     """
     import SimpleITK as sitk
 
@@ -698,4 +714,8 @@ def pancreas_input_datalist(inputs: str | Path | Sequence[str | Path]) -> list[d
         else:
             raise PancreasDataError(f"{path}: input not found.")
         out.append({"image": str(path), "case": path.name.split(".")[0]})
+    if output_dir is not None:
+        targets = plan_mask_paths([item["image"] for item in out], output_dir, postfix=postfix, overwrite=overwrite)
+        for item, target in zip(out, targets):
+            item["output"] = str(target)
     return out
