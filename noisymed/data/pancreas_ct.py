@@ -54,6 +54,7 @@ __all__ = [
     "preprocess_pancreas_case",
     "prepare_pancreas",
     "pancreas_case_index",
+    "pancreas_preprocessing",
     "pancreas_cases",
     "pancreas_splits",
     "pancreas_reader",
@@ -566,6 +567,35 @@ def pancreas_case_index(dataset_dir: str | Path) -> tuple[dict[str, dict], dict[
     raise PancreasDataError(
         f"{root}: neither a prepared folder (datalist.json, see scripts/prepare_pancreas.py) nor Pancreas_h5 (imageXXXX_norm.h5)."
     )
+
+
+def pancreas_preprocessing(dataset_dir: str | Path) -> dict[str, list[float]]:
+    """The voxel size and HU window a dataset folder was prepared with, which inference must repeat.
+
+    A folder written by :func:`prepare_pancreas` records them in ``datalist.json``; the literature's h5 files
+    (and a datalist over them) were made at :data:`PANCREAS_SPACING` with :data:`PANCREAS_WINDOW`.
+
+    Args:
+        dataset_dir: a prepared folder or a ``Pancreas_h5`` folder.
+
+    Returns:
+        ``{"pixdim": [x, y, z], "window": [low, high]}``.
+
+    Raises:
+        PancreasDataError: for a folder :func:`pancreas_case_index` refuses, or a recorded spacing or window
+            that is malformed.
+    """
+    pancreas_case_index(dataset_dir)  # the folder is one of the two layouts
+    listing = Path(dataset_dir).expanduser() / "datalist.json"
+    recorded = json.loads(listing.read_text()).get("preprocessing", {}) if listing.is_file() else {}
+    spacing, window = recorded.get("spacing", PANCREAS_SPACING), recorded.get("window", PANCREAS_WINDOW)
+    try:
+        pixdim, hu = [float(v) for v in spacing], [float(v) for v in window]
+    except (TypeError, ValueError) as e:
+        raise PancreasDataError(f"{listing}: unreadable preprocessing spacing {spacing!r} or window {window!r}.") from e
+    if len(pixdim) != 3 or len(hu) != 2 or not hu[0] < hu[1]:
+        raise PancreasDataError(f"{listing}: preprocessing spacing must be 3 numbers and window [low, high], got {spacing!r}, {window!r}.")
+    return {"pixdim": pixdim, "window": hu}
 
 
 def pancreas_cases(dataset_dir: str | Path, cases: str | Sequence[str] | None, with_label: bool = True) -> list[dict]:
