@@ -23,7 +23,7 @@ from .classification_splits import classification_splits
 from .csv_labels import LABEL_RULES, check_classes, encode_observations, read_csv_rows, read_csv_table, required_cell
 from .cxr_reader import cxr_readers
 from .cxr_sources import CXR_SOURCES, cxr_classes, cxr_datalist
-from .demo import DEMO_SHAPE, ensure_la_demo, export_demo_inputs, make_la_like_case
+from .demo import DEMO_SHAPE, H5_DEMO_LAYOUTS, ensure_h5_demo, ensure_la_demo, export_demo_inputs, make_la_like_case
 from .demo_classification import CLASSIFICATION_DEMO_CLASSES, ensure_classification_demo, make_classification_image
 from .demo_cxr import CXR_DEMO_FINDINGS, ensure_cxr_demo, make_cxr_like_image
 from .dicom_io import new_dicom_uid, write_dicom_image, write_dicom_series
@@ -136,7 +136,9 @@ __all__ = [
     "pancreas_input_datalist",
     "write_overlay_png",
     "DEMO_SHAPE",
+    "ensure_h5_demo",
     "ensure_la_demo",
+    "H5_DEMO_LAYOUTS",
     "export_demo_inputs",
     "make_la_like_case",
     "MEDMNIST_SPLITS",

@@ -182,8 +182,8 @@ def test_reruns_are_refused_unless_resumed_or_overwritten(tmp_path, dataset):
 def test_bad_inputs_stop_with_a_named_error(tmp_path, dataset):
     parser = ConfigParser()
     parser.read_config(str(CONFIGS / "train.json"))
-    parser.update({"bundle_root": str(tmp_path)})
-    assert "set --dataset_dir" in parse_error(parser, "split")
+    parser.update({"bundle_root": str(tmp_path), "dataset_dir": str(tmp_path / "nowhere")})  # none: the demo set
+    assert f"{tmp_path / 'nowhere'}: dataset folder not found" in parse_error(parser, "split")
     parser.update({"dataset_dir": str(dataset), "modalities": ["flair", "t2"], "num_labeled": 2})
     assert f"{dataset / 'B0'}: case B0 lacks the modality file(s) ['B0_t2.nii.gz']" in parse_error(parser, "split")
     parser.update({"modalities": TWO, "num_labeled": 9})

@@ -184,8 +184,8 @@ def test_reruns_are_refused_unless_resumed_or_overwritten(tmp_path, prepared):
 def test_bad_inputs_stop_with_a_named_error(tmp_path, prepared):
     parser = ConfigParser()
     parser.read_config(str(CONFIGS / "train.json"))
-    parser.update({"bundle_root": str(tmp_path)})
-    assert "set --dataset_dir" in parse_error(parser, "split")
+    parser.update({"bundle_root": str(tmp_path), "dataset_dir": str(tmp_path / "nowhere")})  # none: the demo set
+    assert f"{tmp_path / 'nowhere'}: dataset folder not found" in parse_error(parser, "split")
     parser.update({"dataset_dir": str(prepared / "prepared"), "train_list": ["image0001", "image0009"]})
     expected = prepared / "prepared" / "imagesTr" / "image0009.nii.gz"
     assert f"{expected}: case image0009 is listed in the case list but absent" in parse_error(parser, "split")
