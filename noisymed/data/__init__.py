@@ -23,12 +23,12 @@ from .classification_splits import classification_splits
 from .csv_labels import LABEL_RULES, check_classes, encode_observations, read_csv_rows, read_csv_table, required_cell
 from .cxr_reader import cxr_readers
 from .cxr_sources import CXR_SOURCES, cxr_classes, cxr_datalist
-from .demo import DEMO_SHAPE, ensure_la_demo, export_demo_inputs, make_la_like_case
+from .demo import DEMO_SHAPE, H5_DEMO_LAYOUTS, ensure_h5_demo, ensure_la_demo, export_demo_inputs, make_la_like_case
 from .demo_classification import CLASSIFICATION_DEMO_CLASSES, ensure_classification_demo, make_classification_image
 from .demo_cxr import CXR_DEMO_FINDINGS, ensure_cxr_demo, make_cxr_like_image
 from .dicom_io import new_dicom_uid, write_dicom_image, write_dicom_series
 from .h5_reader import H5Reader
-from .inputs import VOLUME_SUFFIXES, image_datalist, segmentation_datalist
+from .inputs import VOLUME_SUFFIXES, image_datalist, plan_mask_paths, segmentation_datalist
 from .la_h5 import (
     LA_H5_NAME,
     LA_SPACING,
@@ -57,6 +57,7 @@ from .pancreas_ct import (
     check_hu_range,
     check_label_grid,
     pancreas_case_index,
+    pancreas_preprocessing,
     pancreas_cases,
     pancreas_crop_box,
     pancreas_input_datalist,
@@ -79,6 +80,7 @@ __all__ = [
     "H5Reader",
     "image_datalist",
     "segmentation_datalist",
+    "plan_mask_paths",
     "VOLUME_SUFFIXES",
     "SimpleITKReader",
     "list_dicom_series",
@@ -127,13 +129,16 @@ __all__ = [
     "preprocess_pancreas_case",
     "prepare_pancreas",
     "pancreas_case_index",
+    "pancreas_preprocessing",
     "pancreas_cases",
     "pancreas_splits",
     "pancreas_reader",
     "pancreas_input_datalist",
     "write_overlay_png",
     "DEMO_SHAPE",
+    "ensure_h5_demo",
     "ensure_la_demo",
+    "H5_DEMO_LAYOUTS",
     "export_demo_inputs",
     "make_la_like_case",
     "MEDMNIST_SPLITS",

@@ -26,6 +26,7 @@ import numpy as np
 from monai.data import ImageReader
 
 from .case_lists import resolve_case_ids
+from .inputs import plan_mask_paths
 
 __all__ = [
     "BRATS_MODALITIES",
@@ -340,25 +341,43 @@ def brats_splits(
     }
 
 
-def brats_input_datalist(inputs: str | Path | Sequence[str | Path], modalities: str | Sequence[str] = ("flair",)) -> list[dict]:
+def brats_input_datalist(
+    inputs: str | Path | Sequence[str | Path],
+    modalities: str | Sequence[str] = ("flair",),
+    output_dir: str | Path | None = None,
+    postfix: str = "seg",
+    overwrite: bool | str = False,
+) -> list[dict]:
     """Inference datalist: each input is an image file or DICOM series folder (one modality), or a challenge case
     folder ``<ID>/`` (a folder holding ``<ID>_*.nii.gz`` files; any folder when several modalities are asked for).
 
     A case folder gives ``{"image": [<ID>_<m>.nii.gz for m in modalities], "case": ID}``; a file is taken as the
-    one modality of a single-modality model.
+    one modality of a single-modality model. With ``output_dir`` each item also gets ``"output"``, its mask's
+    path named after the input (the case folder for a case), planned and checked by
+    :func:`~noisymed.data.plan_mask_paths` before anything is written.
+
+    Args:
+        inputs: a path or a list of paths.
+        modalities: the model's input channels, in order.
+        output_dir: the folder of the masks; None plans none.
+        postfix: added to each input's name for its mask.
+        overwrite: replace masks an earlier run wrote.
 
     Raises:
         BraTSDataError: for no input, a missing input, a file given to a multi-modality model, a case folder
             lacking a modality, or a NIfTI input that is not 3D.
+        ValueError: when two inputs would write one mask.
+        FileExistsError: for a mask that exists when ``overwrite`` is false.
     """
     if inputs is None or (not isinstance(inputs, (str, Path)) and len(inputs) == 0):
         raise BraTSDataError("no input given: set --input to a NIfTI file or a BraTS case folder, or a list of them.")
     names = brats_modalities(modalities)
-    out = []
+    out, sources = [], []
     for p in [inputs] if isinstance(inputs, (str, Path)) else list(inputs):
         path = Path(p).expanduser()
         if not path.exists():
             raise BraTSDataError(f"{path}: input not found.")
+        sources.append(path)
         if path.is_dir() and (len(names) > 1 or any(path.glob(f"{path.name}_*.nii*"))):
             files = [path / f"{path.name}_{m}.nii.gz" for m in names]
             missing = [f.name for f in files if not f.is_file()]
@@ -374,4 +393,7 @@ def brats_input_datalist(inputs: str | Path | Sequence[str | Path], modalities: 
             if path.is_file():
                 _check_header_3d([path])
             out.append({"image": str(path), "case": path.name.split(".")[0]})
+    if output_dir is not None:
+        for item, target in zip(out, plan_mask_paths(sources, output_dir, postfix=postfix, overwrite=overwrite)):
+            item["output"] = str(target)
     return out

@@ -19,7 +19,7 @@ import numpy as np
 
 from .la_h5 import LA_H5_NAME
 
-__all__ = ["make_la_like_case", "ensure_la_demo", "export_demo_inputs", "DEMO_SHAPE"]
+__all__ = ["make_la_like_case", "ensure_h5_demo", "ensure_la_demo", "export_demo_inputs", "DEMO_SHAPE", "H5_DEMO_LAYOUTS"]
 
 DEMO_SHAPE = (80, 80, 48)
 
@@ -71,13 +71,97 @@ def make_la_like_case(seed: int, shape: tuple[int, int, int] = DEMO_SHAPE) -> tu
     return image.astype(np.float32), label.astype(np.uint8)
 
 
+H5_DEMO_LAYOUTS: tuple[str, ...] = ("la", "brats", "pancreas")
+"""The dataset layouts :func:`ensure_h5_demo` writes: the LA set's ``<CASE>/mri_norm2.h5`` with ``train.list`` and
+``test.list``; SSL4MIS's BraTS ``data/<CASE>.h5`` with ``train.txt``, ``val.txt`` and ``test.txt`` (the test
+cases split in two, the first half, rounded up, for validation); the
+pancreas literature's ``<CASE>_norm.h5`` with ``train.list`` and ``test.list``."""
+
+
+def _demo_files(layout: str, num_train: int, num_test: int) -> tuple[list[str], list[str], dict[str, list[str]]]:
+    """Case names, their h5 paths relative to the root, and ``list file -> case names`` of a layout."""
+    if layout == "la":
+        names = [f"DEMO{i:03d}" for i in range(num_train + num_test)]
+        paths = [f"{n}/{LA_H5_NAME}" for n in names]
+        lists = {"train.list": names[:num_train], "test.list": names[num_train:]}
+    elif layout == "brats":
+        names = [f"DEMO{i:03d}" for i in range(num_train + num_test)]
+        paths = [f"data/{n}.h5" for n in names]
+        half = num_train + (num_test + 1) // 2
+        lists = {"train.txt": names[:num_train], "val.txt": names[num_train:half], "test.txt": names[half:]}
+    elif layout == "pancreas":
+        names = [f"image{i + 1:04d}" for i in range(num_train + num_test)]
+        paths = [f"{n}_norm.h5" for n in names]
+        lists = {"train.list": names[:num_train], "test.list": names[num_train:]}
+    else:
+        raise ValueError(f"layout must be one of {list(H5_DEMO_LAYOUTS)}, got {layout!r}.")
+    return names, paths, lists
+
+
+def ensure_h5_demo(
+    root: str | Path,
+    layout: str = "la",
+    num_train: int = 12,
+    num_test: int = 4,
+    shape: tuple[int, int, int] = DEMO_SHAPE,
+    seed: int = 2024,
+) -> Path:
+    """Create a demo set of :func:`make_la_like_case` volumes under ``root`` in a dataset layout, unless complete.
+
+    The set is written to a temporary folder and moved into place, so concurrent callers (one per process of
+    a multi-GPU run) never see half a dataset. The list files are written last, and a set counts as complete
+    when its last list and every case file exist.
+
+    Args:
+        root: destination folder.
+        layout: one of :data:`H5_DEMO_LAYOUTS`.
+        num_train: cases in the training list.
+        num_test: cases in the test list.
+        shape: volume shape.
+        seed: base seed; case ``i`` uses ``seed + i``.
+
+    Returns:
+        The dataset root.
+
+    Raises:
+        ValueError: for an unknown layout or non-positive case counts.
+    """
+    if num_train < 1 or num_test < 0:
+        raise ValueError(f"num_train must be >= 1 and num_test >= 0, got {num_train} and {num_test}.")
+    _, paths, lists = _demo_files(layout, num_train, num_test)
+    import h5py
+
+    root = Path(root)
+    last = list(lists)[-1]
+    if (root / last).is_file() and all((root / p).is_file() for p in paths):
+        return root
+    root.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{layout}_demo_", dir=root.parent))
+    for i, rel in enumerate(paths):
+        image, label = make_la_like_case(seed + i, shape)
+        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+        with h5py.File(tmp / rel, "w") as f:
+            f.create_dataset("image", data=image, compression="gzip")
+            f.create_dataset("label", data=label, compression="gzip")
+    for name, cases in lists.items():
+        (tmp / name).write_text("".join(f"{c}\n" for c in cases))
+    try:
+        os.rename(tmp, root)
+    except OSError:  # another process finished first, or root exists but was incomplete
+        if (root / last).is_file():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+            os.rename(tmp, root)
+    return root
+
+
 def ensure_la_demo(
     root: str | Path, num_train: int = 12, num_test: int = 4, shape: tuple[int, int, int] = DEMO_SHAPE, seed: int = 2024
 ) -> Path:
-    """Create the demo set under ``root`` unless it is already complete; return ``root``.
+    """Create the LA demo set under ``root`` unless it is already complete; return ``root``.
 
-    The set is written to a temporary folder and moved into place, so concurrent callers (one per
-    process of a multi-GPU run) never see half a dataset.
+    :func:`ensure_h5_demo` in the LA layout (``<CASE>/mri_norm2.h5``, ``train.list``, ``test.list``).
 
     Args:
         root: destination folder.
@@ -92,33 +176,7 @@ def ensure_la_demo(
     Raises:
         ValueError: for non-positive case counts.
     """
-    if num_train < 1 or num_test < 0:
-        raise ValueError(f"num_train must be >= 1 and num_test >= 0, got {num_train} and {num_test}.")
-    import h5py
-
-    root = Path(root)
-    names = [f"DEMO{i:03d}" for i in range(num_train + num_test)]
-    if (root / "test.list").is_file() and all((root / n / LA_H5_NAME).is_file() for n in names):
-        return root
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".la_demo_", dir=root.parent))
-    for i, name in enumerate(names):
-        image, label = make_la_like_case(seed + i, shape)
-        (tmp / name).mkdir()
-        with h5py.File(tmp / name / LA_H5_NAME, "w") as f:
-            f.create_dataset("image", data=image, compression="gzip")
-            f.create_dataset("label", data=label, compression="gzip")
-    (tmp / "train.list").write_text("\n".join(names[:num_train]) + "\n")
-    (tmp / "test.list").write_text("\n".join(names[num_train:]) + "\n")
-    try:
-        os.rename(tmp, root)
-    except OSError:  # another process finished first, or root exists but was incomplete
-        if (root / "test.list").is_file():
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-            os.rename(tmp, root)
-    return root
+    return ensure_h5_demo(root, "la", num_train=num_train, num_test=num_test, shape=shape, seed=seed)
 
 
 def export_demo_inputs(root: str | Path, output_dir: str | Path, case: str | None = None) -> tuple[Path, Path]:

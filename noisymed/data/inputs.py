@@ -10,7 +10,7 @@ from noisymed.utils import refuse_overwrite
 
 from .classification import _is_series_folder
 
-__all__ = ["image_datalist", "segmentation_datalist", "VOLUME_SUFFIXES"]
+__all__ = ["image_datalist", "segmentation_datalist", "plan_mask_paths", "VOLUME_SUFFIXES"]
 
 
 def image_datalist(
@@ -156,11 +156,42 @@ def segmentation_datalist(
     """
     items = [Path(item[key]) for item in image_datalist(inputs, key, unique=False)]
     paths = [p for item in items for p in _expand(item)]
+    targets = plan_mask_paths(paths, output_dir, postfix=postfix, extension=extension, overwrite=overwrite)
+    return [{key: str(path), output_key: str(target)} for path, target in zip(paths, targets)]
+
+
+def plan_mask_paths(
+    sources: Sequence[str | Path],
+    output_dir: str | Path,
+    postfix: str = "seg",
+    extension: str = ".nii.gz",
+    overwrite: bool | str = False,
+) -> list[Path]:
+    """Where the mask of each source goes, by the naming rule of :func:`segmentation_datalist`, checked first.
+
+    ``sources`` are the paths that name the cases (an image file, a DICOM series folder, a case folder).
+
+    Args:
+        sources: one path per case, existing.
+        output_dir: the folder of the masks.
+        postfix: added to each source's name.
+        extension: file name ending of the masks (picks the format).
+        overwrite: replace masks an earlier run wrote.
+
+    Returns:
+        One mask path per source, in order.
+
+    Raises:
+        ValueError: when no source is given, or two sources would write one mask.
+        FileExistsError: for a mask that exists when ``overwrite`` is false.
+    """
+    paths = [Path(p).expanduser() for p in sources]
+    if not paths:
+        raise ValueError("no input to plan masks for.")
     parents = [p.resolve().parent for p in paths]
     common = Path(os.path.commonpath([str(p) for p in parents]))
     out_dir = Path(output_dir).expanduser()
     planned: dict[Path, Path] = {}
-    out = []
     for path, parent in zip(paths, parents):
         target = out_dir / parent.relative_to(common) / f"{_stem(path)}_{postfix}{extension}"
         if target in planned:
@@ -169,6 +200,5 @@ def segmentation_datalist(
                 "two volumes that differ only in their extension."
             )
         planned[target] = path
-        out.append({key: str(path), output_key: str(target)})
     refuse_overwrite(list(planned), overwrite, hint="pass another --output_dir")
-    return out
+    return list(planned)

@@ -32,6 +32,7 @@ import numpy as np
 from monai.data import ImageReader
 
 from .case_lists import resolve_case_ids
+from .inputs import plan_mask_paths
 
 __all__ = [
     "PANCREAS_SOURCES",
@@ -53,6 +54,7 @@ __all__ = [
     "preprocess_pancreas_case",
     "prepare_pancreas",
     "pancreas_case_index",
+    "pancreas_preprocessing",
     "pancreas_cases",
     "pancreas_splits",
     "pancreas_reader",
@@ -567,6 +569,35 @@ def pancreas_case_index(dataset_dir: str | Path) -> tuple[dict[str, dict], dict[
     )
 
 
+def pancreas_preprocessing(dataset_dir: str | Path) -> dict[str, list[float]]:
+    """The voxel size and HU window a dataset folder was prepared with, which inference must repeat.
+
+    A folder written by :func:`prepare_pancreas` records them in ``datalist.json``; the literature's h5 files
+    (and a datalist over them) were made at :data:`PANCREAS_SPACING` with :data:`PANCREAS_WINDOW`.
+
+    Args:
+        dataset_dir: a prepared folder or a ``Pancreas_h5`` folder.
+
+    Returns:
+        ``{"pixdim": [x, y, z], "window": [low, high]}``.
+
+    Raises:
+        PancreasDataError: for a folder :func:`pancreas_case_index` refuses, or a recorded spacing or window
+            that is malformed.
+    """
+    pancreas_case_index(dataset_dir)  # the folder is one of the two layouts
+    listing = Path(dataset_dir).expanduser() / "datalist.json"
+    recorded = json.loads(listing.read_text()).get("preprocessing", {}) if listing.is_file() else {}
+    spacing, window = recorded.get("spacing", PANCREAS_SPACING), recorded.get("window", PANCREAS_WINDOW)
+    try:
+        pixdim, hu = [float(v) for v in spacing], [float(v) for v in window]
+    except (TypeError, ValueError) as e:
+        raise PancreasDataError(f"{listing}: unreadable preprocessing spacing {spacing!r} or window {window!r}.") from e
+    if len(pixdim) != 3 or len(hu) != 2 or not hu[0] < hu[1]:
+        raise PancreasDataError(f"{listing}: preprocessing spacing must be 3 numbers and window [low, high], got {spacing!r}, {window!r}.")
+    return {"pixdim": pixdim, "window": hu}
+
+
 def pancreas_cases(dataset_dir: str | Path, cases: str | Sequence[str] | None, with_label: bool = True) -> list[dict]:
     """Datalist items for the listed cases; a case the dataset declares absent is skipped with a warning naming why.
 
@@ -664,14 +695,29 @@ def pancreas_reader(dataset_dir: str | Path, key: str = "image") -> ImageReader:
     return SimpleITKReader()
 
 
-def pancreas_input_datalist(inputs: str | Path | Sequence[str | Path]) -> list[dict]:
+def pancreas_input_datalist(
+    inputs: str | Path | Sequence[str | Path],
+    output_dir: str | Path | None = None,
+    postfix: str = "seg",
+    overwrite: bool | str = False,
+) -> list[dict]:
     """Inference datalist: each input a CT DICOM series folder (checked for HU tags) or a 3D image file in HU.
 
-    An image file is read once here to check its values look like HU (:func:`check_hu_range`).
+    An image file is read once here to check its values look like HU (:func:`check_hu_range`). With
+    ``output_dir`` each item also gets ``"output"``, its mask's path named after the input, planned and checked
+    by :func:`~noisymed.data.plan_mask_paths` before anything is written.
+
+    Args:
+        inputs: a path or a list of paths.
+        output_dir: the folder of the masks; None plans none.
+        postfix: added to each input's name for its mask.
+        overwrite: replace masks an earlier run wrote.
 
     Raises:
         PancreasDataError: for no input, a missing input, a series without HU rescale tags, an image that is not 3D,
             or an image file whose values are not HU.
+        ValueError: when two inputs would write one mask.
+        FileExistsError: for a mask that exists when ``overwrite`` is false.
     """
     import SimpleITK as sitk
 
@@ -698,4 +744,8 @@ def pancreas_input_datalist(inputs: str | Path | Sequence[str | Path]) -> list[d
         else:
             raise PancreasDataError(f"{path}: input not found.")
         out.append({"image": str(path), "case": path.name.split(".")[0]})
+    if output_dir is not None:
+        targets = plan_mask_paths([item["image"] for item in out], output_dir, postfix=postfix, overwrite=overwrite)
+        for item, target in zip(out, targets):
+            item["output"] = str(target)
     return out

@@ -3,6 +3,7 @@ train/resume/evaluate/infer on generated multi-modal NIfTI, bad inputs, and a sh
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from monai.bundle import run as bundle_run
 
 from noisymed.networks import TwoDecoderVNet
 from tests.brats_cases import AFFINE, SHAPE, write_brats_case, write_brats_h5_case
-from tests.conftest import SHARED_DATA, check_model_zoo_layout, check_torchscript_export, parse_error
+from tests.conftest import SHARED_DATA, check_model_zoo_layout, check_torchscript_export, exception_messages, parse_error
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "brats_mri_mutual_learning"
 CONFIGS = BUNDLE / "configs"
@@ -133,7 +134,7 @@ def test_train_resume_evaluate_and_infer_in_source_geometry(tmp_path, dataset):
         config_file=str(CONFIGS / "inference.json"), logging_file=str(CONFIGS / "logging.conf"),
         **{**TINY, "bundle_root": str(tmp_path), "modalities": TWO, "input": str(dataset / "B5")},
     )  # fmt: skip
-    mask = nib.load(tmp_path / "output" / "B5_flair_seg.nii.gz")
+    mask = nib.load(tmp_path / "output" / "B5_seg.nii.gz")  # named after the case folder
     assert mask.shape == SHAPE and np.allclose(mask.affine, AFFINE, atol=1e-5)
     values = np.asarray(mask.dataobj)
     assert set(np.unique(values)) <= {0, 1}
@@ -141,11 +142,48 @@ def test_train_resume_evaluate_and_infer_in_source_geometry(tmp_path, dataset):
     assert not values[~brain].any()  # outside the brain's box nothing is predicted (the crop is undone by padding)
 
 
+def test_reruns_are_refused_unless_resumed_or_overwritten(tmp_path, dataset):
+    """A second training into models/ stops before writing; --resume true continues. An inference or evaluation
+    rerun stops on the earlier outputs; --overwrite true replaces them. A model of another width is refused by name."""
+    _train(tmp_path, dataset, max_iterations=2, val_interval=2)
+    models = tmp_path / "models"
+    before = {p.name: p.stat().st_mtime_ns for p in models.iterdir()}
+    with pytest.raises(Exception) as err:
+        _train(tmp_path, dataset, max_iterations=2, val_interval=2)
+    assert "pass --resume true" in exception_messages(err.value)
+    assert {p.name: p.stat().st_mtime_ns for p in models.iterdir()} == before  # nothing written
+    _train(tmp_path, dataset, resume=True, max_iterations=4, val_interval=2)
+    assert torch.load(models / "checkpoint_final.pt", weights_only=False)["trainer"]["iteration"] == 4
+    assert json.loads((models / "model_settings.json").read_text())["modalities"] == TWO
+
+    infer = {"bundle_root": str(tmp_path), "input": str(dataset / "B5"), "sw_overlap": 0.25}  # settings adopted
+    bundle_run(config_file=str(CONFIGS / "inference.json"), logging_file=str(CONFIGS / "logging.conf"), **infer)
+    mask = tmp_path / "output" / "B5_seg.nii.gz"
+    mask.write_bytes(b"an earlier run's mask")
+    with pytest.raises(Exception) as err:
+        bundle_run(config_file=str(CONFIGS / "inference.json"), logging_file=str(CONFIGS / "logging.conf"), **infer)
+    assert str(mask) in exception_messages(err.value) and mask.read_bytes() == b"an earlier run's mask"
+    bundle_run(config_file=str(CONFIGS / "inference.json"), logging_file=str(CONFIGS / "logging.conf"), overwrite=True, **infer)
+    assert nib.load(mask).shape == SHAPE
+
+    with pytest.raises(Exception) as err:
+        bundle_run(config_file=str(CONFIGS / "inference.json"), logging_file=str(CONFIGS / "logging.conf"), **{**infer, "features": 8, "overwrite": True})
+    assert "features: trained with 4, this run has 8" in exception_messages(err.value)
+
+    evaluate = {**TINY, "bundle_root": str(tmp_path), "dataset_dir": str(dataset)}
+    configs = [str(CONFIGS / "train.json"), str(CONFIGS / "evaluate.json")]
+    bundle_run(config_file=configs, logging_file=str(CONFIGS / "logging.conf"), **evaluate)
+    with pytest.raises(Exception) as err:
+        bundle_run(config_file=configs, logging_file=str(CONFIGS / "logging.conf"), **evaluate)
+    assert str(tmp_path / "eval" / "metrics.csv") in exception_messages(err.value)
+    bundle_run(config_file=configs, logging_file=str(CONFIGS / "logging.conf"), overwrite=True, **evaluate)
+
+
 def test_bad_inputs_stop_with_a_named_error(tmp_path, dataset):
     parser = ConfigParser()
     parser.read_config(str(CONFIGS / "train.json"))
-    parser.update({"bundle_root": str(tmp_path)})
-    assert "set --dataset_dir" in parse_error(parser, "split")
+    parser.update({"bundle_root": str(tmp_path), "dataset_dir": str(tmp_path / "nowhere")})  # none: the demo set
+    assert f"{tmp_path / 'nowhere'}: dataset folder not found" in parse_error(parser, "split")
     parser.update({"dataset_dir": str(dataset), "modalities": ["flair", "t2"], "num_labeled": 2})
     assert f"{dataset / 'B0'}: case B0 lacks the modality file(s) ['B0_t2.nii.gz']" in parse_error(parser, "split")
     parser.update({"modalities": TWO, "num_labeled": 9})
@@ -175,5 +213,5 @@ def test_real_brats_cases_train_and_infer_in_source_geometry(tmp_path):
         **{**coarse, "bundle_root": str(tmp_path), "input": str(BRATS_REAL / cases[1])},
     )  # fmt: skip
     src = nib.load(BRATS_REAL / cases[1] / f"{cases[1]}_flair.nii.gz")
-    mask = nib.load(tmp_path / "output" / f"{cases[1]}_flair_seg.nii.gz")
+    mask = nib.load(tmp_path / "output" / f"{cases[1]}_seg.nii.gz")
     assert mask.shape == src.shape == (240, 240, 155) and np.allclose(mask.affine, src.affine, atol=1e-4)

@@ -4,6 +4,7 @@ with the mask in the source geometry, and bad inputs named."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import warnings
 from pathlib import Path
@@ -18,7 +19,7 @@ from monai.bundle import run as bundle_run
 
 from noisymed.data import prepare_pancreas
 from noisymed.networks import TwoDecoderVNet
-from tests.conftest import check_model_zoo_layout, check_torchscript_export, parse_error
+from tests.conftest import check_model_zoo_layout, check_torchscript_export, exception_messages, parse_error
 from tests.pancreas_cases import SHAPE, ct_like_volume, write_ct_series, write_tcia_case
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "pancreas_ct_mutual_learning"
@@ -138,11 +139,53 @@ def test_dicom_to_mask_in_source_geometry(tmp_path, prepared):
         assert not values[hu < -125].any()  # air outside the body: cropped away at inference, padded back as 0
 
 
+def test_reruns_are_refused_unless_resumed_or_overwritten(tmp_path, prepared):
+    """A second training into models/ stops before writing; --resume true continues. An inference or evaluation
+    rerun stops on the earlier outputs; --overwrite true replaces them. A model of another width is refused by name."""
+    data = prepared / "prepared"
+    _train(tmp_path, data, max_iterations=2, val_interval=2)
+    models = tmp_path / "models"
+    before = {p.name: p.stat().st_mtime_ns for p in models.iterdir()}
+    with pytest.raises(Exception) as err:
+        _train(tmp_path, data, max_iterations=2, val_interval=2)
+    assert "pass --resume true" in exception_messages(err.value)
+    assert {p.name: p.stat().st_mtime_ns for p in models.iterdir()} == before  # nothing written
+    _train(tmp_path, data, resume=True, max_iterations=4, val_interval=2)
+    assert torch.load(models / "checkpoint_final.pt", weights_only=False)["trainer"]["iteration"] == 4
+    settings = json.loads((models / "model_settings.json").read_text())
+    assert settings["pixdim"] == [1.0, 1.0, 1.0] and settings["window"] == [-125.0, 275.0] and settings["features"] == 4
+
+    series = next((prepared / "Pancreas-CT" / "PANCREAS_0005").rglob("*.dcm")).parent
+    sitk.WriteImage(sitk.ReadImage(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(series))), str(tmp_path / "ct.nii.gz"))
+    infer = {"bundle_root": str(tmp_path), "input": str(tmp_path / "ct.nii.gz"), "sw_overlap": 0.25}  # settings adopted
+    run_infer = {"config_file": str(CONFIGS / "inference.json"), "logging_file": str(CONFIGS / "logging.conf")}
+    bundle_run(**run_infer, **infer)
+    mask = tmp_path / "output" / "ct_seg.nii.gz"
+    mask.write_bytes(b"an earlier run's mask")
+    with pytest.raises(Exception) as err:
+        bundle_run(**run_infer, **infer)
+    assert str(mask) in exception_messages(err.value) and mask.read_bytes() == b"an earlier run's mask"
+    bundle_run(**run_infer, overwrite=True, **infer)
+    assert nib.load(mask).shape == SHAPE
+
+    with pytest.raises(Exception) as err:
+        bundle_run(**run_infer, **{**infer, "features": 8, "overwrite": True})
+    assert "features: trained with 4, this run has 8" in exception_messages(err.value)
+
+    evaluate = {**TINY, "bundle_root": str(tmp_path), "dataset_dir": str(data), "eval_list": "test.list"}
+    configs = [str(CONFIGS / "train.json"), str(CONFIGS / "evaluate.json")]
+    bundle_run(config_file=configs, logging_file=str(CONFIGS / "logging.conf"), **evaluate)
+    with pytest.raises(Exception) as err:
+        bundle_run(config_file=configs, logging_file=str(CONFIGS / "logging.conf"), **evaluate)
+    assert str(tmp_path / "eval" / "decoder_a" / "metrics.csv") in exception_messages(err.value)
+    bundle_run(config_file=configs, logging_file=str(CONFIGS / "logging.conf"), overwrite=True, **evaluate)
+
+
 def test_bad_inputs_stop_with_a_named_error(tmp_path, prepared):
     parser = ConfigParser()
     parser.read_config(str(CONFIGS / "train.json"))
-    parser.update({"bundle_root": str(tmp_path)})
-    assert "set --dataset_dir" in parse_error(parser, "split")
+    parser.update({"bundle_root": str(tmp_path), "dataset_dir": str(tmp_path / "nowhere")})  # none: the demo set
+    assert f"{tmp_path / 'nowhere'}: dataset folder not found" in parse_error(parser, "split")
     parser.update({"dataset_dir": str(prepared / "prepared"), "train_list": ["image0001", "image0009"]})
     expected = prepared / "prepared" / "imagesTr" / "image0009.nii.gz"
     assert f"{expected}: case image0009 is listed in the case list but absent" in parse_error(parser, "split")

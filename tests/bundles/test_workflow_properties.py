@@ -43,6 +43,10 @@ def test_train_properties(bundle, tmp_path):
 def test_infer_properties(bundle, tmp_path):
     inputs = tmp_path / "inputs"
     inputs.mkdir()
+    if bundle.name == "pancreas_ct_mutual_learning":  # its datalist reads the HU tags first: an empty folder is refused
+        from tests.pancreas_cases import ct_like_volume, write_ct_series
+
+        write_ct_series(inputs, ct_like_volume(0)[0])
     workflow = _workflow(bundle, "inference.json", "infer", tmp_path / "root", dataset_dir=str(inputs))
     assert workflow.check_properties() == []
     assert workflow.dataset_dir == str(inputs)

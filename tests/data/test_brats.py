@@ -218,3 +218,17 @@ def test_shipped_ssl4mis_split_lists():
     lists = {name: brats_case_ids(splits, f"{name}.txt") for name in ("train", "val", "test")}
     assert {k: len(v) for k, v in lists.items()} == {"train": 250, "val": 25, "test": 60}
     assert not set(lists["train"]) & set(lists["val"]) and not set(lists["train"] + lists["val"]) & set(lists["test"])
+
+
+def test_inference_masks_are_named_after_the_case_and_an_earlier_one_is_refused(tmp_path):
+    a = write_brats_case(tmp_path / "site_a", "C1", modalities=("flair",))
+    b = write_brats_case(tmp_path / "site_b", "C1", modalities=("flair",))  # the same case name at another site
+    out = tmp_path / "out"
+    items = brats_input_datalist([str(a), str(b / "C1_flair.nii.gz")], output_dir=out)
+    assert [i["output"] for i in items] == [str(out / "site_a" / "C1_seg.nii.gz"), str(out / "site_b" / "C1" / "C1_flair_seg.nii.gz")]
+    (out / "site_a").mkdir(parents=True)
+    (out / "site_a" / "C1_seg.nii.gz").write_bytes(b"earlier")
+    with pytest.raises(FileExistsError, match="C1_seg.nii.gz"):
+        brats_input_datalist([str(a), str(b)], output_dir=out)
+    assert brats_input_datalist([str(a)], output_dir=out, overwrite=True)[0]["output"] == str(out / "C1_seg.nii.gz")
+    assert "output" not in brats_input_datalist(str(a))[0]
