@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from monai.bundle import ConfigParser, verify_metadata, verify_net_in_out
+from monai.bundle import ConfigParser, verify_net_in_out
 from monai.bundle import run as bundle_run
 from PIL import Image
 
@@ -21,7 +21,6 @@ from tests.conftest import check_model_zoo_layout, check_torchscript_export, exc
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "cxr_single_positive"
 CONFIGS = BUNDLE / "configs"
-SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "monai_schema" / "meta_schema_20240725.json"
 TINY = {"image_size": 32, "batch_size": 4, "num_workers": 0, "val_fraction": 0.25}
 
 
@@ -37,13 +36,6 @@ def one_thread():
 def test_model_zoo_layout():
     meta = check_model_zoo_layout(BUNDLE)
     assert len(meta["network_data_format"]["outputs"]["pred"]["channel_def"]) == 15
-
-
-@pytest.mark.skipif(not SCHEMA.is_file(), reason=f"MONAI schema copy not found at {SCHEMA} (ships in ../shared)")
-def test_verify_metadata(tmp_path):
-    schema = tmp_path / "schema.json"
-    shutil.copy(SCHEMA, schema)  # verify_metadata skips its download when the file exists
-    verify_metadata(meta_file=str(CONFIGS / "metadata.json"), filepath=str(schema))
 
 
 def test_verify_net_in_out_and_torchscript_export(tmp_path):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from monai.bundle import ConfigParser, verify_metadata, verify_net_in_out
+from monai.bundle import ConfigParser, verify_net_in_out
 from monai.bundle import run as bundle_run
 
 from noisymed.data import ensure_la_demo, export_demo_inputs, write_dicom_series
@@ -17,19 +16,11 @@ from tests.conftest import check_model_zoo_layout, check_torchscript_export, exc
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "la_mutual_learning"
 CONFIGS = BUNDLE / "configs"
-SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "monai_schema" / "meta_schema_20240725.json"
 TINY = {"features": 4, "patch_size": [16, 16, 16], "num_workers": 0, "sw_overlap": 0.25}
 
 
 def test_model_zoo_layout():
     check_model_zoo_layout(BUNDLE)
-
-
-@pytest.mark.skipif(not SCHEMA.is_file(), reason=f"MONAI schema copy not found at {SCHEMA} (ships in ../shared)")
-def test_verify_metadata(tmp_path):
-    schema = tmp_path / "schema.json"
-    shutil.copy(SCHEMA, schema)  # verify_metadata skips its download when the file exists
-    verify_metadata(meta_file=str(CONFIGS / "metadata.json"), filepath=str(schema))
 
 
 def test_verify_net_in_out():

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 import pytest
 import torch
-from monai.bundle import ConfigParser, verify_metadata, verify_net_in_out
+from monai.bundle import ConfigParser, verify_net_in_out
 from monai.bundle import run as bundle_run
 from PIL import Image
 
@@ -21,20 +20,12 @@ from tests.conftest import check_model_zoo_layout, check_torchscript_export, exc
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "noisy_label_classification"
 CONFIGS = BUNDLE / "configs"
-SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "monai_schema" / "meta_schema_20240725.json"
 TINY = {"widths": [4, 8, 8, 16], "backbone": "resnet10", "num_workers": 0}
 LOGGING = str(CONFIGS / "logging.conf")
 
 
 def test_model_zoo_layout():
     check_model_zoo_layout(BUNDLE, "pretrain.json")
-
-
-@pytest.mark.skipif(not SCHEMA.is_file(), reason=f"MONAI schema copy not found at {SCHEMA} (ships in ../shared)")
-def test_verify_metadata(tmp_path):
-    schema = tmp_path / "schema.json"
-    shutil.copy(SCHEMA, schema)
-    verify_metadata(meta_file=str(CONFIGS / "metadata.json"), filepath=str(schema))
 
 
 def test_verify_net_in_out_and_torchscript_export(tmp_path):

@@ -5,7 +5,6 @@ with the mask in the source geometry, and bad inputs named."""
 from __future__ import annotations
 
 import json
-import shutil
 import warnings
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 import torch
-from monai.bundle import ConfigParser, verify_metadata, verify_net_in_out
+from monai.bundle import ConfigParser, verify_net_in_out
 from monai.bundle import run as bundle_run
 
 from noisymed.data import prepare_pancreas
@@ -24,7 +23,6 @@ from tests.pancreas_cases import SHAPE, ct_like_volume, write_ct_series, write_t
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "pancreas_ct_mutual_learning"
 CONFIGS = BUNDLE / "configs"
-SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "monai_schema" / "meta_schema_20240725.json"
 TINY = {"features": 4, "patch_size": [16, 16, 16], "num_workers": 0, "sw_overlap": 0.25}
 
 
@@ -52,13 +50,6 @@ def test_protocol_settings():
         p = ConfigParser()
         p.read_config(str(CONFIGS / name))
         assert _get_scan_interval((200, 200, 200), (96, 96, 96), 3, (p["sw_overlap"],) * 3) == (16, 16, 16), name
-
-
-@pytest.mark.skipif(not SCHEMA.is_file(), reason=f"MONAI schema copy not found at {SCHEMA} (ships in ../shared)")
-def test_verify_metadata(tmp_path):
-    schema = tmp_path / "schema.json"
-    shutil.copy(SCHEMA, schema)  # verify_metadata skips its download when the file exists
-    verify_metadata(meta_file=str(CONFIGS / "metadata.json"), filepath=str(schema))
 
 
 def test_verify_net_in_out():
