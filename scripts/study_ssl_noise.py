@@ -47,7 +47,7 @@ import shutil
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -580,11 +580,13 @@ def main(argv: list[str] | None = None) -> int:
     progress = Progress({"pretrain": len(pretrains), "cell": len(cells)})
     with ThreadPoolExecutor(max_workers=int(spec["jobs"])) as pool:
         futures = {pool.submit(run_pretrain, x, env, args.rerun): x for x in pretrains}
-        for future, x in futures.items():
+        for future in as_completed(futures):  # reported as they finish, not in submission order
+            x = futures[future]
             progress.step("pretrain", f"pretrain {x['dataset']} {x['objective']}", future.result(), int(spec["jobs"]))
         results: dict[str, dict] = {}
         futures = {pool.submit(run_cell, c, env, args.rerun): c for c in cells}
-        for future, c in futures.items():
+        for future in as_completed(futures):
+            c = futures[future]
             result, seconds = future.result()
             results[c["key"]] = result
             progress.step("cell", f"{c['dataset']} {c['noise_type']} {c['noise_rate']:g} {c['init']} {c['strategy']}: "

@@ -701,11 +701,14 @@ def pancreas_input_datalist(
     postfix: str = "seg",
     overwrite: bool | str = False,
 ) -> list[dict]:
-    """Inference datalist: each input a CT DICOM series folder (checked for HU tags) or a 3D image file in HU.
+    """Inference datalist: CT DICOM series folders, 3D image files in HU, folders of such files, or a datalist JSON.
 
-    An image file is read once here to check its values look like HU (:func:`check_hu_range`). With
-    ``output_dir`` each item also gets ``"output"``, its mask's path named after the input, planned and checked
-    by :func:`~noisymed.data.plan_mask_paths` before anything is written.
+    Inputs are expanded as by :func:`~noisymed.data.segmentation_datalist` (a folder holding volume files stands
+    for those files; any other folder is one DICOM series). No image is read here: each CT is checked where it is
+    loaded, by :class:`~noisymed.transforms.CheckCTd` in the bundle's preprocessing (HU rescale tags of a series,
+    air in HU), so that MONAI's property checks can resolve the dataset on an empty folder. With ``output_dir``
+    each item also gets ``"output"``, its mask's path named after the input, planned and checked by
+    :func:`~noisymed.data.plan_mask_paths` before anything is written.
 
     Args:
         inputs: a path or a list of paths.
@@ -713,39 +716,23 @@ def pancreas_input_datalist(
         postfix: added to each input's name for its mask.
         overwrite: replace masks an earlier run wrote.
 
+    Returns:
+        ``[{"image": path, "case": name[, "output": mask path]}, ...]``.
+
     Raises:
-        PancreasDataError: for no input, a missing input, a series without HU rescale tags, an image that is not 3D,
-            or an image file whose values are not HU.
+        PancreasDataError: for no input.
+        FileNotFoundError: for a missing input.
         ValueError: when two inputs would write one mask.
         FileExistsError: for a mask that exists when ``overwrite`` is false.
     """
-    import SimpleITK as sitk
+    from .inputs import _expand, image_datalist
 
     if inputs is None or (not isinstance(inputs, (str, Path)) and len(inputs) == 0):
         raise PancreasDataError("no input given: set --input to a CT DICOM series folder or a NIfTI file, or a list of them.")
-    out = []
-    for p in [inputs] if isinstance(inputs, (str, Path)) else list(inputs):
-        path = Path(p).expanduser()
-        if path.is_dir():
-            check_ct_series(path)
-        elif path.is_file():
-            info = sitk.ImageFileReader()
-            info.SetFileName(str(path))
-            try:
-                info.ReadImageInformation()
-            except RuntimeError as e:
-                raise PancreasDataError(f"{path}: SimpleITK cannot read this file ({str(e).strip()}).") from e
-            size = info.GetSize()
-            if len(size) != 3 or min(size) < 2:
-                raise PancreasDataError(f"{path}: a CT volume must be 3D, got size {size} (a 2D image?).")
-            stats = sitk.MinimumMaximumImageFilter()
-            stats.Execute(sitk.ReadImage(str(path)))
-            check_hu_range(stats.GetMinimum(), path)
-        else:
-            raise PancreasDataError(f"{path}: input not found.")
-        out.append({"image": str(path), "case": path.name.split(".")[0]})
+    paths = [p for item in image_datalist(inputs, "image", unique=False) for p in _expand(Path(item["image"]))]
+    out = [{"image": str(path), "case": path.name.split(".")[0]} for path in paths]
     if output_dir is not None:
-        targets = plan_mask_paths([item["image"] for item in out], output_dir, postfix=postfix, overwrite=overwrite)
+        targets = plan_mask_paths(paths, output_dir, postfix=postfix, overwrite=overwrite)
         for item, target in zip(out, targets):
             item["output"] = str(target)
     return out

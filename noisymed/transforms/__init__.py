@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .check_ct import CheckCT, CheckCTd
 from .check_image import CheckImage, CheckImaged, check_image
 from .check_volume import DEFAULT_MAX_VOXELS, CheckVolume, CheckVolumed
 from .brain_mask import is_nonzero
@@ -22,6 +23,8 @@ from .monochrome import PHOTOMETRIC_TAG, InvertMonochrome1, InvertMonochrome1d, 
 from .save_mask import SaveMaskd
 
 __all__ = [
+    "CheckCT",
+    "CheckCTd",
     "CheckVolume",
     "CheckVolumed",
     "DEFAULT_MAX_VOXELS",

@@ -190,10 +190,17 @@ def test_bad_inputs_stop_with_a_named_error(tmp_path, prepared):
     nib.save(nib.Nifti1Image(np.zeros((16, 16), np.int16), np.eye(4)), tmp_path / "slice.nii.gz")
     inf = ConfigParser()
     inf.read_config(str(CONFIGS / "inference.json"))
+    inf.update({"bundle_root": str(tmp_path), "input": str(tmp_path / "nowhere")})
+    assert f"{tmp_path / 'nowhere'}: input not found" in parse_error(inf, "datalist")
+    # the CT itself is checked where the preprocessing loads it (the datalist reads no file)
     inf.update({"input": str(tmp_path / "raw")})
-    assert "lacks the HU rescale tag(s) ['RescaleSlope', 'RescaleIntercept']" in parse_error(inf, "datalist")
+    with pytest.raises(Exception) as err:
+        inf.get_parsed_content("preprocessing")(inf.get_parsed_content("datalist")[0])
+    assert "lacks the HU rescale tag(s) ['RescaleSlope', 'RescaleIntercept']" in exception_messages(err.value)
     inf.update({"input": str(tmp_path / "slice.nii.gz")})
-    assert f"{tmp_path / 'slice.nii.gz'}: a CT volume must be 3D" in parse_error(inf, "datalist")
+    with pytest.raises(Exception) as err:
+        inf.get_parsed_content("preprocessing")(inf.get_parsed_content("datalist")[0])
+    assert f"{tmp_path / 'slice.nii.gz'}" in exception_messages(err.value) and "2D" in exception_messages(err.value)
 
 
 def test_pancreas_h5_folder_is_read_as_it_is(tmp_path):

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import warnings
+from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 import pytest
 import torch
 from monai.data import MetaTensor
+from monai.transforms import LoadImaged
 
 from noisymed.data import (
     PancreasDataError,
@@ -24,6 +26,8 @@ from noisymed.data import (
     read_ct_case,
     resolve_case_ids,
 )
+from noisymed.data.sitk_reader import SimpleITKReader
+from noisymed.transforms import CheckCTd
 from tests.pancreas_cases import ORIGIN, SHAPE, SPACING, ct_like_volume, write_ct_series, write_h5_case, write_label_nifti
 
 
@@ -75,7 +79,7 @@ def test_series_without_hu_rescale_tags_is_refused(tmp_path):
     with pytest.raises(PancreasDataError, match=r"IM0001\.dcm: lacks the HU rescale tag\(s\) \['RescaleSlope', 'RescaleIntercept'\]"):
         check_ct_series(tmp_path / "raw")
     with pytest.raises(PancreasDataError, match="RescaleSlope"):
-        pancreas_input_datalist(tmp_path / "raw")
+        CheckCTd("image")(LoadImaged("image", reader=SimpleITKReader(), image_only=True)(pancreas_input_datalist(tmp_path / "raw")[0]))
 
 
 def test_mr_series_and_single_slice_are_refused(tmp_path):
@@ -89,12 +93,24 @@ def test_mr_series_and_single_slice_are_refused(tmp_path):
         check_ct_series(tmp_path / "one")
 
 
-def test_2d_nifti_is_refused_at_inference(tmp_path):
-    nib.save(nib.Nifti1Image(np.zeros((16, 16), np.int16), np.eye(4)), tmp_path / "slice.nii.gz")
-    with pytest.raises(PancreasDataError, match=r"slice\.nii\.gz: a CT volume must be 3D, got size \(16, 16\)"):
-        pancreas_input_datalist(tmp_path / "slice.nii.gz")
-    with pytest.raises(PancreasDataError, match="input not found"):
+def test_input_datalist_expands_folders_and_reads_no_file(tmp_path):
+    """Files, a folder of volumes (expanded, name order) and a DICOM series folder; masks planned, not collided;
+    a folder that is empty is kept as one (series) input, so MONAI's property checks can resolve it."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for folder in ("a", "b"):
+        (tmp_path / folder / "case.nii.gz").write_bytes(b"not read here")
+    (tmp_path / "a" / "z.nii.gz").write_bytes(b"not read here")
+    items = pancreas_input_datalist([tmp_path / "a", tmp_path / "b" / "case.nii.gz"], output_dir=tmp_path / "out")
+    assert [Path(i["image"]).relative_to(tmp_path).as_posix() for i in items] == ["a/case.nii.gz", "a/z.nii.gz", "b/case.nii.gz"]
+    assert [i["case"] for i in items] == ["case", "z", "case"]
+    assert len({i["output"] for i in items}) == 3
+    (tmp_path / "empty").mkdir()
+    assert pancreas_input_datalist(tmp_path / "empty")[0]["image"] == str(tmp_path / "empty")
+    with pytest.raises(FileNotFoundError, match="input not found"):
         pancreas_input_datalist(tmp_path / "absent.nii.gz")
+    with pytest.raises(PancreasDataError, match="no input given"):
+        pancreas_input_datalist([])
 
 
 def test_bad_label_values_and_empty_label_are_refused(tmp_path, ct_case):
@@ -224,7 +240,7 @@ def test_values_that_are_not_hu_are_refused(tmp_path, ct_case):
     with pytest.raises(PancreasDataError, match=r"raw\.nii\.gz: does not look like CT in Hounsfield units: its lowest value is 0"):
         read_ct_case(tmp_path / "raw.nii.gz", tmp_path / "label.nii.gz")
     with pytest.raises(PancreasDataError, match=r"raw\.nii\.gz: does not look like CT"):
-        pancreas_input_datalist(tmp_path / "raw.nii.gz")
+        CheckCTd("image")(LoadImaged("image", reader=SimpleITKReader(), image_only=True)(pancreas_input_datalist(tmp_path / "raw.nii.gz")[0]))
     check_hu_range(-500.0, "x")  # the limit itself passes
     with pytest.raises(PancreasDataError, match="lowest value is -499"):
         check_hu_range(-499.0, "x")

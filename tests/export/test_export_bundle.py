@@ -37,14 +37,14 @@ TINY = {
     "noisy_label_classification": {"epochs": 1, "batch_size": 16, "widths": [4, 8, 8, 8]},
     "cxr_single_positive": {"image_size": 32, "batch_size": 4, "num_workers": 0, "max_epochs": 1, "epoch_length": 1},
     "brats_mri_mutual_learning": {"features": 4, "patch_size": [16, 16, 16], "num_workers": 0, "num_labeled": 2, "max_iterations": 1, "val_interval": 1, "sw_overlap": 0.25},
+    "pancreas_ct_mutual_learning": {"features": 4, "patch_size": [16, 16, 16], "num_workers": 0, "num_labeled": 2, "max_iterations": 1, "val_interval": 1, "sw_overlap": 0.25},
 }
-# pancreas_ct_mutual_learning is left out: the zoo's infer property check resolves the datalist on an empty folder,
-# which pancreas_input_datalist refuses (it reads the HU tags of a series before anything runs)
 INFER = {
     "la_mutual_learning": {"sw_overlap": 0.25},
     "noisy_label_classification": {},
     "cxr_single_positive": {},
     "brats_mri_mutual_learning": {"sw_overlap": 0.25},
+    "pancreas_ct_mutual_learning": {"sw_overlap": 0.25},
 }
 
 
@@ -80,6 +80,13 @@ def _example_input(name: str, folder: Path) -> Path:
 
         nib.save(nib.Nifti1Image(make_la_like_case(0, (32, 32, 24))[0], np.eye(4)), folder / "case.nii.gz")
         return folder / "case.nii.gz"
+    if name == "pancreas_ct_mutual_learning":
+        import nibabel as nib
+
+        from tests.pancreas_cases import ct_like_volume
+
+        nib.save(nib.Nifti1Image(ct_like_volume(0)[0], np.eye(4)), folder / "ct.nii.gz")
+        return folder / "ct.nii.gz"
     image = make_classification_image(True, 0, 28) if name == "noisy_label_classification" else make_cxr_like_image(("Mass",), 0, 64)
     Image.fromarray(image).save(folder / "case.png")
     return folder / "case.png"
