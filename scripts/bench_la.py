@@ -54,7 +54,8 @@ METRICS = (
 )  # fmt: skip
 DIAGNOSTICS = ("diag_agree", "diag_fg_dice", "diag_mask_a", "diag_weight_mean", "diag_weight_p10")
 ARM_PATTERN = re.compile(r"^(?:(sup|mutual|mask|weight|probs)(\d+)|full)$")
-DEFAULT_ARMS = "sup8,mutual8,sup16,mutual16,full,mask8,weight8,probs8"
+DEFAULT_ARMS = "sup8,mutual8,full"  # 9 runs with 3 seeds: about 2 h 15 min on 2 free cores (--jobs 2), one session
+ALL_ARMS = "sup8,mutual8,full,sup16,mutual16,mask8,weight8,probs8"  # --arms all: 24 runs, about 6 h
 _print_lock = threading.Lock()
 
 
@@ -132,6 +133,30 @@ def _same_settings(a: dict, b: dict) -> bool:
     return {k: v for k, v in a.items() if k != "bundle_root"} == {k: v for k, v in b.items() if k != "bundle_root"}
 
 
+def recorded_result(recorded: dict, arm: str, seed: int, overrides: dict, threads: int) -> dict | None:
+    """The result of (arm, seed) that an earlier benchmark wrote into the ``--out`` JSON, if made the same way.
+
+    The JSON is the benchmark's record (it is committed; run folders are not), so a benchmark continued on another
+    machine or in a fresh clone reuses the runs it records. A result is reused only when it records the same
+    overrides (apart from ``bundle_root``) and thread count; like the run-folder cache, the code version is not
+    compared (each result keeps its ``commit``): pass ``--rerun`` after changing the training code.
+
+    Args:
+        recorded: the ``runs`` of the earlier JSON (``{arm: {"seed<s>": result}}``).
+        arm: the arm.
+        seed: the seed.
+        overrides: this run's bundle overrides.
+        threads: this run's torch threads.
+
+    Returns:
+        The recorded result, or None.
+    """
+    result = recorded.get(arm, {}).get(f"seed{seed}")
+    if not isinstance(result, dict) or "overrides" not in result or result.get("threads") != threads:
+        return None
+    return result if _same_settings(result["overrides"], overrides) else None
+
+
 def run_one(arm: str, seed: int, overrides: dict, label: str, run_dir: Path, val_cases: list[str], args) -> dict:
     """Train and evaluate one (seed, arm), or reuse its cached result; a killed run resumes its newest checkpoint.
 
@@ -196,6 +221,9 @@ def run_one(arm: str, seed: int, overrides: dict, label: str, run_dir: Path, val
         "peak_memory_gib": peak,
         "resumed": resume,
         **read_curves(run_dir, args.val_interval),
+        "overrides": {k: v for k, v in overrides.items() if k != "bundle_root"},
+        "threads": args.threads,
+        **{k: v for k, v in environment(args.threads, 1).items() if k in ("commit", "uncommitted_changes")},
     }
     write_text_atomic(cached, _json({"overrides": overrides, "result": result}))
     _say(f"[seed {seed} {arm}] Dice {result['metrics'].get('dice', float('nan')):.4f}")
@@ -334,7 +362,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dataset_dir", default=str(REPO.parent / "shared" / "data" / "la_h5"))
     p.add_argument("--train_list", default="train.list")
     p.add_argument("--num_val", type=int, default=12, help="the last cases of train_list, held out for validation")
-    p.add_argument("--arms", default=DEFAULT_ARMS, help="comma list of supN, mutualN, maskN, weightN, probsN, full")
+    p.add_argument(
+        "--arms", default=DEFAULT_ARMS,
+        help=f"comma list of supN, mutualN, maskN, weightN, probsN, full; 'all' = {ALL_ARMS}",
+    )  # fmt: skip
     p.add_argument("--seeds", default="1337,1338,1339")
     p.add_argument("--iterations", type=int, default=3000)
     p.add_argument("--val_interval", type=int, default=150)
@@ -361,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     from noisymed.data import la_splits
     from noisymed.utils import write_text_atomic
 
-    arms = [a for a in args.arms.split(",") if a]
+    arms = [a for a in (ALL_ARMS if args.arms == "all" else args.arms).split(",") if a]
     seeds = [int(s) for s in args.seeds.split(",") if s]
     split = la_splits(args.dataset_dir, 1, train_list=args.train_list, num_val=args.num_val)  # sizes only: arms set their own
     val_cases = [i["case"] for i in split["val"]]
@@ -382,6 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         **({"sw_stride": args.sw_stride} if args.sw_stride else {}),
     }
     out, plot = Path(args.out), Path(args.plot) if args.plot else Path(args.out).with_suffix(".png")
+    recorded = {} if args.rerun or not out.is_file() else json.loads(out.read_text(encoding="utf-8")).get("runs", {})
     command = shlex.join(["python", "scripts/bench_la.py", *(argv if argv is not None else sys.argv[1:])])
     results: dict = {
         "command": command,
@@ -412,6 +444,13 @@ def main(argv: list[str] | None = None) -> int:
     def task(seed: int, arm: str) -> None:
         overrides = {**common, **settings[arm][0], "seed": seed}
         run_dir = Path(args.work_dir) / f"seed{seed}" / arm
+        earlier = recorded_result(recorded, arm, seed, overrides, args.threads)
+        if earlier is not None:
+            _say(f"[seed {seed} {arm}] reusing the result recorded in {out} (same settings, commit {earlier.get('commit')})")
+            with lock:
+                results["runs"].setdefault(arm, {})[f"seed{seed}"] = earlier
+                save()
+            return
         try:
             result = run_one(arm, seed, {**overrides, "bundle_root": str(run_dir.resolve())}, settings[arm][1], run_dir, val_cases, args)
         except Exception as e:  # noqa: BLE001 - a failed run is recorded; the others go on

@@ -145,3 +145,37 @@ def test_killed_run_resumes_and_other_settings_refuse(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="other settings.*--rerun"):
         bench_la.run_one("mutual2", 1, {**overrides, "seed": 2}, "label", run_dir, ["A", "B"], args)
     assert len(commands) == 2  # refused before running anything
+
+
+def test_results_recorded_in_the_json_are_reused_only_when_made_the_same_way(tmp_path, monkeypatch):
+    """A fresh clone has no run folders: the committed JSON's results are reused when their overrides and thread
+    count match this invocation's, and trained again otherwise."""
+    from noisymed.data import ensure_la_demo
+
+    data = ensure_la_demo(tmp_path / "data", num_train=5, num_test=1, shape=(32, 32, 32))
+    trained = []
+
+    def fake_run_one(arm, seed, overrides, label, run_dir, val_cases, args):
+        trained.append((arm, seed))
+        return {
+            "arm": arm, "seed": seed, "label": label, "metrics": {"dice": 0.5}, "val_dice": [[2, 0.5]], "diagnostics": [],
+            "seconds_per_iteration": 1.0, "empty_predictions": 0, "threads": args.threads,
+            "overrides": {k: v for k, v in overrides.items() if k != "bundle_root"},
+        }  # fmt: skip
+
+    monkeypatch.setattr(bench_la, "run_one", fake_run_one)
+    monkeypatch.setattr(bench_la, "plot_curves", lambda *a, **k: None)
+    args = ["--dataset_dir", str(data), "--num_val", "1", "--arms", "sup2,mutual2", "--seeds", "5", "--iterations", "4",
+            "--val_interval", "2", "--work_dir", str(tmp_path / "w"), "--out", str(tmp_path / "b.json")]  # fmt: skip
+    assert bench_la.main(args) == 0 and trained == [(a, 5) for a in ("sup2", "mutual2")]
+    record = json.loads((tmp_path / "b.json").read_text())
+    record["runs"]["sup2"]["seed5"]["metrics"]["dice"] = 0.25  # marks the recorded result
+    (tmp_path / "b.json").write_text(json.dumps(record))
+    trained.clear()
+    assert bench_la.main(args) == 0 and trained == []  # both reused from the JSON, no run folder needed
+    assert json.loads((tmp_path / "b.json").read_text())["runs"]["sup2"]["seed5"]["metrics"]["dice"] == 0.25
+    assert bench_la.main(args[:-4] + ["--iterations", "6"] + args[-4:]) == 0  # other settings: trained again
+    assert sorted(trained) == [("mutual2", 5), ("sup2", 5)]
+    trained.clear()
+    assert bench_la.main(args + ["--threads", "2"]) == 0 and len(trained) == 2  # other thread count: trained again
+    assert bench_la.recorded_result({"sup2": {"seed5": {"metrics": {}}}}, "sup2", 5, {}, 1) is None  # no overrides recorded
