@@ -55,14 +55,14 @@ import numpy as np
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import bundle_command, run_logged, thread_env  # noqa: E402
+from bench_common import bundle_command, run_logged, stats, t_interval, thread_env  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLE = REPO / "bundles" / "noisy_label_classification"
 
 NOISE_TYPES = ("symmetric", "pairflip", "grouped")
 SPEC_KEYS = {
-    "name", "seed", "epochs", "pretrain_epochs", "val_noise", "jobs", "threads", "overrides", "pretrain_options",
+    "name", "seed", "seeds", "epochs", "pretrain_epochs", "val_noise", "jobs", "threads", "overrides", "pretrain_options",
     "datasets", "noise_types", "noise_rates", "initialisations", "strategies", "fisher_components", "fisher_max_images",
 }  # fmt: skip
 DATASET_KEYS = {"path", "overrides", "noise_groups", "noise_types", "noise_rates", "epochs", "pretrain_epochs"}
@@ -97,6 +97,12 @@ def load_spec(path: str | Path) -> dict:
     if unknown:
         raise SpecError(f"{path}: unknown key(s) {unknown}; known: {sorted(SPEC_KEYS)}.")
     spec = {**DEFAULTS, **raw}
+    if "seed" in raw and "seeds" in raw:
+        raise SpecError(f"{path}: give 'seed' (one) or 'seeds' (a list), not both.")
+    seeds = raw.get("seeds", [spec["seed"]])
+    if not isinstance(seeds, list) or not seeds or len(set(seeds)) != len(seeds) or not all(isinstance(x, int) for x in seeds):
+        raise SpecError(f"{path}: 'seeds' must be a non-empty list of distinct integers, got {seeds!r}.")
+    spec["seeds"], spec["seed"] = list(seeds), seeds[0]
     for key in ("datasets", "noise_rates", "initialisations", "strategies"):
         if not spec.get(key):
             raise SpecError(f"{path}: {key!r} is missing or empty.")
@@ -166,8 +172,8 @@ def plan(spec: dict, work_dir: Path) -> tuple[list[dict], list[dict]]:
     """The pretraining runs and cells of the grid, each with its settings, hash and folder."""
     pretrains: dict[str, dict] = {}
     cells: list[dict] = []
-    for dname, d in spec["datasets"].items():
-        base = {**spec["overrides"], **d["overrides"], "dataset": d["path"], "seed": spec["seed"]}
+    for seed, (dname, d) in ((seed, item) for seed in spec["seeds"] for item in spec["datasets"].items()):
+        base = {**spec["overrides"], **d["overrides"], "dataset": d["path"], "seed": seed}
         combos = [("none", 0.0)] if 0.0 in d["noise_rates"] else []
         combos += [(t, r) for t in d["noise_types"] for r in d["noise_rates"] if r > 0]
         for noise_type, rate in combos:
@@ -184,7 +190,7 @@ def plan(spec: dict, work_dir: Path) -> tuple[list[dict], list[dict]]:
                     }  # fmt: skip
                     key = _digest(pre_settings)
                     pre = pretrains.setdefault(key, {
-                        "key": key, "dataset": dname, "objective": init, "settings": pre_settings,
+                        "key": key, "dataset": dname, "objective": init, "seed": seed, "settings": pre_settings,
                         "dir": work_dir / "pretrain" / f"{dname}_{init}_{key}",
                     })  # fmt: skip
                 for sname, strategy in spec["strategies"].items():
@@ -196,7 +202,7 @@ def plan(spec: dict, work_dir: Path) -> tuple[list[dict], list[dict]]:
                     key = _digest(settings)
                     cells.append({
                         "key": key, "dataset": dname, "noise_type": noise_type, "noise_rate": rate, "init": init,
-                        "strategy": sname, "settings": settings, "pretrain": pre,
+                        "strategy": sname, "seed": seed, "settings": settings, "pretrain": pre,
                         "dir": work_dir / "cells" / dname / key,
                     })  # fmt: skip
     return list(pretrains.values()), cells
@@ -390,7 +396,7 @@ def tidy_rows(spec: dict, cells: list[dict], results: dict[str, dict]) -> list[d
         r = results[c["key"]]
         rows.append({
             "dataset": c["dataset"], "noise_type": c["noise_type"], "noise_rate": c["noise_rate"], "init": c["init"],
-            "strategy": c["strategy"], "method": c["settings"]["method"], "seed": spec["seed"],
+            "strategy": c["strategy"], "method": c["settings"]["method"], "seed": c["seed"],
             "epochs": c["settings"]["epochs"], "val_noise": c["settings"]["val_noise"],
             **{k: r.get(k) for k in ("acc_last", "acc_selected", "selected_epoch", "val_acc_last", "val_auc_last", "wall_seconds")},
             "cell": c["key"],
@@ -399,43 +405,74 @@ def tidy_rows(spec: dict, cells: list[dict], results: dict[str, dict]) -> list[d
 
 
 def _lookup(rows: list[dict]) -> dict:
-    return {(r["dataset"], r["noise_type"], r["noise_rate"], r["init"], r["strategy"]): r for r in rows}
+    return {(r["dataset"], r["noise_type"], r["noise_rate"], r["init"], r["strategy"], r["seed"]): r for r in rows}
+
+
+def _spread(values: list[float]) -> dict:
+    """Mean, sd (None for one value), n, the values, and the 95 % t interval of the mean (None below two)."""
+    return {**stats(values), "ci95": t_interval(values)}
+
+
+def mean_rows(rows: list[dict]) -> list[dict]:
+    """One row per (dataset, noise type, rate, init, strategy): both accuracies' mean and sd over the seeds."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["dataset"], r["noise_type"], r["noise_rate"], r["init"], r["strategy"]), []).append(r)
+    out = []
+    for (dataset, noise_type, rate, init, strategy), rs in groups.items():
+        out.append({
+            "dataset": dataset, "noise_type": noise_type, "noise_rate": rate, "init": init, "strategy": strategy,
+            "seeds": [r["seed"] for r in rs],
+            **{k: _spread([r[k] for r in rs]) for k in ("acc_last", "acc_selected")},
+            "selected_epochs": [r["selected_epoch"] for r in rs],
+        })  # fmt: skip
+    return out
 
 
 def gains(rows: list[dict]) -> list[dict]:
-    """Each SSL initialisation's accuracy minus random initialisation's, per dataset/noise type/strategy, averaged
-    over the noisy rates (both model choices)."""
+    """Each SSL initialisation's accuracy minus random initialisation's, per dataset/noise type/strategy: per seed
+    the mean over the noisy rates of the difference paired by rate and seed, then mean ± sd and the t interval
+    over the seeds (both model choices)."""
     table = _lookup(rows)
     out = []
     groups = sorted({(r["dataset"], r["noise_type"], r["init"], r["strategy"]) for r in rows if r["init"] != "random" and r["noise_type"] != "none"})
     for dataset, noise_type, init, strategy in groups:
-        diffs = {"acc_last": [], "acc_selected": []}
-        for (d, t, rate, i, s), r in table.items():
-            base = table.get((d, t, rate, "random", s))
-            if (d, t, i, s) == (dataset, noise_type, init, strategy) and base:
+        per_seed: dict[int, dict[str, list[float]]] = {}
+        for (d, t, rate, i, st, seed), r in table.items():
+            base = table.get((d, t, rate, "random", st, seed))
+            if (d, t, i, st) == (dataset, noise_type, init, strategy) and base:
+                diffs = per_seed.setdefault(seed, {"acc_last": [], "acc_selected": []})
                 for k in diffs:
                     diffs[k].append(r[k] - base[k])
-        if diffs["acc_last"]:
+        if per_seed:
+            seeds = sorted(per_seed)
+            last = _spread([float(np.mean(per_seed[x]["acc_last"])) for x in seeds])
+            selected = _spread([float(np.mean(per_seed[x]["acc_selected"])) for x in seeds])
             out.append({"dataset": dataset, "noise_type": noise_type, "init": init, "strategy": strategy,
-                        "gain_last": float(np.mean(diffs["acc_last"])), "gain_selected": float(np.mean(diffs["acc_selected"])),
-                        "rates": len(diffs["acc_last"])})  # fmt: skip
+                        "gain_last": last["mean"], "gain_selected": selected["mean"], "gain_last_stats": last,
+                        "gain_selected_stats": selected, "seeds": seeds,
+                        "rates": len(per_seed[seeds[0]]["acc_last"])})  # fmt: skip
     return out
 
 
 def accuracy_drops(spec: dict, rows: list[dict]) -> list[dict]:
-    """Accuracy at rate 0 minus accuracy at the highest rate, random init, first strategy, per noise type."""
+    """Accuracy at rate 0 minus accuracy at the highest rate, random init, first strategy, per noise type: paired
+    by seed, mean ± sd over the seeds."""
     table = _lookup(rows)
     strategy = next(iter(spec["strategies"]))
     out = []
     for dname, d in spec["datasets"].items():
         top = max(d.get("noise_rates") or spec["noise_rates"])
-        clean = table.get((dname, "none", 0.0, "random", strategy))
         for t in d["noise_types"]:
-            noisy = table.get((dname, t, top, "random", strategy))
-            if clean and noisy and top > 0:
+            pairs = [(table.get((dname, "none", 0.0, "random", strategy, x)), table.get((dname, t, top, "random", strategy, x)))
+                     for x in spec["seeds"]]  # fmt: skip
+            pairs = [(c, n) for c, n in pairs if c and n]
+            if pairs and top > 0:
+                last = _spread([c["acc_last"] - n["acc_last"] for c, n in pairs])
+                selected = _spread([c["acc_selected"] - n["acc_selected"] for c, n in pairs])
                 out.append({"dataset": dname, "noise_type": t, "rate": top, "strategy": strategy,
-                            "drop_last": clean["acc_last"] - noisy["acc_last"],
-                            "drop_selected": clean["acc_selected"] - noisy["acc_selected"]})  # fmt: skip
+                            "drop_last": last["mean"], "drop_selected": selected["mean"], "drop_last_stats": last,
+                            "drop_selected_stats": selected, "seeds": len(pairs)})  # fmt: skip
     return out
 
 
@@ -453,7 +490,7 @@ def plot(spec: dict, rows: list[dict], gain_rows: list[dict], out_dir: Path) -> 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    table, written = _lookup(rows), []
+    table, written = {(m["dataset"], m["noise_type"], m["noise_rate"], m["init"], m["strategy"]): m for m in mean_rows(rows)}, []
     inits, strategies = spec["initialisations"], list(spec["strategies"])
     for dname, d in spec["datasets"].items():
         types = d["noise_types"]
@@ -462,17 +499,18 @@ def plot(spec: dict, rows: list[dict], gain_rows: list[dict], out_dir: Path) -> 
             for ti, t in enumerate(types):
                 ax = axes[si][ti]
                 for init in inits:
-                    xs, ys = [], []
+                    xs, ys, sds = [], [], []
                     for rate in spec["noise_rates"]:
                         r = table.get((dname, "none" if rate == 0 else t, rate, init, s))
                         if r:
                             xs.append(rate)
-                            ys.append(r["acc_last"])
+                            ys.append(r["acc_last"]["mean"])
+                            sds.append(r["acc_last"]["sd"] or 0.0)
                     if xs:
-                        ax.plot(xs, ys, marker="o", label=init)
+                        ax.errorbar(xs, ys, yerr=sds if any(sds) else None, marker="o", capsize=2, label=init)
                 ax.set_title(f"{dname}: {t} noise, {s}", fontsize=9)
                 ax.set_xlabel("noise rate")
-                ax.set_ylabel("clean val. accuracy (last epoch)")
+                ax.set_ylabel("clean val. accuracy (last epoch)" + (f", mean ± sd of {len(spec['seeds'])} seeds" if len(spec["seeds"]) > 1 else ""), fontsize=8)
                 ax.grid(alpha=0.3)
         axes[0][0].legend(fontsize=7)
         path = out_dir / f"accuracy_{dname}.png"
@@ -485,8 +523,11 @@ def plot(spec: dict, rows: list[dict], gain_rows: list[dict], out_dir: Path) -> 
         fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(labels) * max(1, len(ssl)) / 2), 3.5))
         width = 0.8 / max(1, len(ssl))
         for k, init in enumerate(ssl):
-            values = [next((g["gain_last"] for g in gain_rows if (g["dataset"], g["noise_type"], g["strategy"]) == lab and g["init"] == init), np.nan) for lab in labels]
-            ax.bar(np.arange(len(labels)) + k * width, 100 * np.array(values), width, label=init)
+            found = [next((g for g in gain_rows if (g["dataset"], g["noise_type"], g["strategy"]) == lab and g["init"] == init), None) for lab in labels]
+            values = [g["gain_last"] if g else np.nan for g in found]
+            sds = [(g["gain_last_stats"]["sd"] or 0.0) if g else 0.0 for g in found]
+            ax.bar(np.arange(len(labels)) + k * width, 100 * np.array(values), width, label=init,
+                   yerr=100 * np.array(sds) if any(sds) else None, capsize=2)  # fmt: skip
         ax.axhline(0, color="k", lw=0.8)
         ax.set_xticks(np.arange(len(labels)) + width * (len(ssl) - 1) / 2)
         ax.set_xticklabels(["\n".join(lab) for lab in labels], fontsize=7)
@@ -500,29 +541,42 @@ def plot(spec: dict, rows: list[dict], gain_rows: list[dict], out_dir: Path) -> 
     return written
 
 
+def _pm(x: dict, scale: float = 1.0, fmt: str = ".4f") -> str:
+    """``mean`` for one seed, ``mean ± sd`` for several."""
+    return f"{scale * x['mean']:{fmt}}" + (f" ± {scale * x['sd']:{fmt.lstrip('+')}}" if x.get("sd") is not None else "")
+
+
+def _ci(x: dict) -> str:
+    return f"[{100 * x['ci95'][0]:+.1f}, {100 * x['ci95'][1]:+.1f}]" if x.get("ci95") else "-"
+
+
 def summary_markdown(spec: dict, rows: list[dict], gain_rows: list[dict], drops: list[dict], fisher: dict, command: str) -> str:
+    n = len(spec["seeds"])
+    seeds = f"seed {spec['seeds'][0]}" if n == 1 else f"seeds {', '.join(map(str, spec['seeds']))}: mean ± sd over {n} seeds"
     lines = [
-        f"Reproduce: `{command}` (seed {spec['seed']}; {spec['jobs']} run(s) at once, {spec['threads']} torch thread(s) each).",
+        f"Reproduce: `{command}` ({seeds}; {spec['jobs']} run(s) at once, {spec['threads']} torch thread(s) each).",
         f"Validation labels {'carry the training noise' if spec['val_noise'] else 'are clean'}; accuracies below are on the clean "
         "validation labels: *last* = last epoch, *selected* = epoch of the best (noisy) validation accuracy.",
         "",
         "| dataset | noise | rate | init | strategy | acc last | acc selected (epoch) |",
         "|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
-        lines.append(f"| {r['dataset']} | {r['noise_type']} | {r['noise_rate']:g} | {r['init']} | {r['strategy']} | "
-                     f"{r['acc_last']:.4f} | {r['acc_selected']:.4f} ({r['selected_epoch']}) |")  # fmt: skip
+    for m in mean_rows(rows):
+        epochs = ", ".join(map(str, m["selected_epochs"]))
+        lines.append(f"| {m['dataset']} | {m['noise_type']} | {m['noise_rate']:g} | {m['init']} | {m['strategy']} | "
+                     f"{_pm(m['acc_last'])} | {_pm(m['acc_selected'])} ({epochs}) |")  # fmt: skip
     if gain_rows:
-        lines += ["", "| dataset | noise | SSL init | strategy | gain over random, last (points) | gain, selected (points) |",
-                  "|---|---|---|---|---|---|"]  # fmt: skip
+        lines += ["", "| dataset | noise | SSL init | strategy | gain over random, last (points) | 95 % CI | gain, selected (points) | 95 % CI |",
+                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for g in gain_rows:
             lines.append(f"| {g['dataset']} | {g['noise_type']} | {g['init']} | {g['strategy']} | "
-                         f"{100 * g['gain_last']:+.2f} | {100 * g['gain_selected']:+.2f} |")  # fmt: skip
+                         f"{_pm(g['gain_last_stats'], 100, '+.2f')} | {_ci(g['gain_last_stats'])} | "
+                         f"{_pm(g['gain_selected_stats'], 100, '+.2f')} | {_ci(g['gain_selected_stats'])} |")  # fmt: skip
     lines += ["", "| dataset | Fisher separability (PCA pixels) | noise | accuracy drop 0 -> max rate, last (points) |", "|---|---|---|---|"]
     for dname in spec["datasets"]:
         ds = [x for x in drops if x["dataset"] == dname] or [None]
         for x in ds:
-            drop = f"{x['noise_type']} {x['rate']:g} | {100 * x['drop_last']:+.2f}" if x else "- | -"
+            drop = f"{x['noise_type']} {x['rate']:g} | {_pm(x['drop_last_stats'], 100, '+.2f')}" if x else "- | -"
             lines.append(f"| {dname} | {fisher[dname]['fisher']:.3f} | {drop} |")
     return "\n".join(lines)
 
@@ -538,7 +592,7 @@ def write_reports(spec: dict, cells: list[dict], results: dict, fisher: dict, ou
     writer.writerows(rows)
     write_text_atomic(out_dir / "results.csv", buf.getvalue())
     report = {
-        "spec": spec, "command": command, "rows": rows, "gains": gain_rows, "accuracy_drops": drops, "fisher": fisher,
+        "spec": spec, "command": command, "rows": rows, "means": mean_rows(rows), "gains": gain_rows, "accuracy_drops": drops, "fisher": fisher,
         "curves": {c["key"]: results[c["key"]].get("curve") for c in cells},
     }  # fmt: skip
     write_text_atomic(out_dir / "results.json", json.dumps(report, indent=2, default=str) + "\n")
