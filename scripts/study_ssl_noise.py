@@ -28,7 +28,11 @@ type does not matter and each (dataset, initialisation, strategy) runs once (noi
   pixels (each image scaled to [0, 1] at the bundle's spatial size; the first ``fisher_max_images`` (2000)
   training images), beside the drop in accuracy from rate 0 to the highest rate (random init, first strategy).
 
-Spec keys (see scripts/study_ssl_noise.yaml): ``name``, ``seed``, ``epochs``, ``pretrain_epochs``, ``val_noise``,
+Seeds: ``seed: 0`` (one) or ``seeds: [0, 1, 2]``: every pretraining and cell runs once per seed (a seed's runs
+are the one-seed study's with that seed, so adding seeds reuses them); tables and plots then give mean ± sd over the
+seeds, and SSL gains and noise drops are paired by seed, with their 95 % t interval.
+
+Spec keys (see scripts/study_ssl_noise.yaml): ``name``, ``seed`` or ``seeds``, ``epochs``, ``pretrain_epochs``, ``val_noise``,
 ``jobs`` (runs at once), ``threads`` (torch threads per run), ``overrides`` (bundle overrides for every run),
 ``pretrain_options``, ``datasets`` (name -> ``path`` [relative to the spec], optional ``overrides``,
 ``noise_groups``, ``noise_types``, ``noise_rates`` (a subset of the study's), ``epochs``, ``pretrain_epochs``), ``noise_types``, ``noise_rates``,

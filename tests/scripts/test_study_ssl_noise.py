@@ -98,18 +98,63 @@ def test_curve_parsing_and_the_two_model_choices():
         study.summarise_curve([{"epoch": 1, "val_acc": 0.5}], val_noise=True)
 
 
-def test_gains_and_drops_by_hand():
-    def row(t, rate, init, acc):
-        return {"dataset": "d", "noise_type": t, "noise_rate": rate, "init": init, "strategy": "ce",
-                "acc_last": acc, "acc_selected": acc - 0.1}  # fmt: skip
+def _row(t, rate, init, acc, seed=0):
+    return {"dataset": "d", "noise_type": t, "noise_rate": rate, "init": init, "strategy": "ce", "seed": seed,
+            "acc_last": acc, "acc_selected": acc - 0.1, "selected_epoch": 1}  # fmt: skip
 
-    rows = [row("none", 0.0, "random", 0.9), row("none", 0.0, "moco", 0.92), row("symmetric", 0.2, "random", 0.8),
-            row("symmetric", 0.2, "moco", 0.85), row("symmetric", 0.4, "random", 0.6), row("symmetric", 0.4, "moco", 0.75)]  # fmt: skip
+
+def test_gains_and_drops_by_hand():
+    rows = [_row("none", 0.0, "random", 0.9), _row("none", 0.0, "moco", 0.92), _row("symmetric", 0.2, "random", 0.8),
+            _row("symmetric", 0.2, "moco", 0.85), _row("symmetric", 0.4, "random", 0.6), _row("symmetric", 0.4, "moco", 0.75)]  # fmt: skip
     (g,) = study.gains(rows)
     assert g["init"] == "moco" and g["rates"] == 2 and g["gain_last"] == pytest.approx((0.05 + 0.15) / 2)
-    spec = {"strategies": {"ce": {}}, "noise_rates": [0.0, 0.2, 0.4], "datasets": {"d": {"noise_types": ["symmetric"]}}}
+    assert g["gain_last_stats"]["sd"] is None and g["gain_last_stats"]["ci95"] is None  # one seed: no spread
+    spec = {"strategies": {"ce": {}}, "noise_rates": [0.0, 0.2, 0.4], "seeds": [0], "datasets": {"d": {"noise_types": ["symmetric"]}}}
     (drop,) = study.accuracy_drops(spec, rows)
     assert drop["drop_last"] == pytest.approx(0.3) and drop["rate"] == 0.4
+
+
+def test_seeds_pair_gains_and_drops_by_seed_by_hand(tmp_path):
+    """Two seeds: each seed's gain is the mean over its noisy rates of (SSL - random) of that seed; the table gives
+    mean ± sd over seeds with the t interval (t(0.975, 1) = 12.706)."""
+    rows = [
+        _row("none", 0.0, "random", 0.90, 0), _row("symmetric", 0.4, "random", 0.60, 0), _row("symmetric", 0.4, "moco", 0.70, 0),
+        _row("none", 0.0, "random", 0.80, 1), _row("symmetric", 0.4, "random", 0.60, 1), _row("symmetric", 0.4, "moco", 0.64, 1),
+    ]  # fmt: skip
+    (g,) = study.gains(rows)
+    assert g["seeds"] == [0, 1] and g["gain_last_stats"]["values"] == pytest.approx([0.10, 0.04])
+    assert g["gain_last"] == pytest.approx(0.07) and g["gain_last_stats"]["sd"] == pytest.approx(0.06 / 2**0.5)
+    half = 12.706 * (0.06 / 2**0.5) / 2**0.5
+    assert g["gain_last_stats"]["ci95"] == pytest.approx([0.07 - half, 0.07 + half], abs=1e-4)
+    spec = {"strategies": {"ce": {}}, "noise_rates": [0.0, 0.4], "seeds": [0, 1], "datasets": {"d": {"noise_types": ["symmetric"]}}}
+    (drop,) = study.accuracy_drops(spec, rows)
+    assert drop["drop_last_stats"]["values"] == pytest.approx([0.30, 0.20]) and drop["seeds"] == 2
+    means = {(m["noise_type"], m["init"]): m for m in study.mean_rows(rows)}
+    assert means[("symmetric", "moco")]["acc_last"]["mean"] == pytest.approx(0.67) and means[("symmetric", "moco")]["seeds"] == [0, 1]
+    text = study.summary_markdown({**spec, "jobs": 1, "threads": 1, "val_noise": True}, rows, [g], [drop], {"d": {"fisher": 1.0}}, "cmd")
+    assert "mean ± sd over 2 seeds" in text and "| d | symmetric | 0.4 | moco | ce | 0.6700 ± 0.0424 |" in text
+    assert "| d | symmetric | moco | ce | +7.00 ± 4.24 |" in text
+    written = study.plot({**spec, "initialisations": ["random", "moco"]}, rows, [g], tmp_path)  # error bars over seeds
+    assert [p.name for p in written] == ["accuracy_d.png", "ssl_gain.png"]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in written)
+
+
+def test_seeds_multiply_the_grid_and_keep_a_single_seed_study_hashes(spec_dir):
+    spec_file = _write(spec_dir, rates="[0.0, 0.25]")
+    one = study.load_spec(spec_file)
+    spec_file.write_text(spec_file.read_text() + "seeds: [0, 7]\n")
+    two = study.load_spec(spec_file)
+    p1, c1 = study.plan(one, spec_dir / "work")
+    p2, c2 = study.plan(two, spec_dir / "work")
+    assert len(c2) == 2 * len(c1) and len(p2) == 2 * len(p1)
+    assert {c["key"] for c in c1} == {c["key"] for c in c2 if c["seed"] == 0}  # seed 0's runs are the one-seed study's
+    assert all(c["settings"]["seed"] == c["seed"] for c in c2)
+    spec_file.write_text(spec_file.read_text() + "seed: 3\n")
+    with pytest.raises(study.SpecError, match="'seed' \\(one\\) or 'seeds'"):
+        study.load_spec(spec_file)
+    spec_file.write_text(_write(spec_dir).read_text() + "seeds: [1, 1]\n")
+    with pytest.raises(study.SpecError, match="distinct integers"):
+        study.load_spec(spec_file)
 
 
 def _study(spec: Path, work: Path, *extra: str) -> subprocess.Popen:
