@@ -10,7 +10,6 @@ from .mixup_trainer import MixupTrainer
 from .model_saver import ModelSaver
 from .model_loader import ModelLoader, load_model_weights
 from .model_settings import MODEL_SETTINGS_NAME, ModelSettingsSaver, read_model_settings
-from .mutual_learning_trainer import MutualLearningTrainer, TrainingForward
 from .mutual_learning_trainer import (
     DIAGNOSTIC_KEYS,
     MutualLearningTrainer,

@@ -9,7 +9,6 @@ from .info_nce import InfoNCELoss
 from .reliable_pseudo_label import CE_INPUTS, PseudoLabelTerm, ReliablePseudoLabelLoss, reliable_pseudo_label_term
 from .robust import GeneralizedCrossEntropyLoss, SymmetricCrossEntropyLoss
 from .consistency import PseudoLabelConsistencyLoss, check_thresholds, make_pseudo_labels
-from .reliable_pseudo_label import CE_INPUTS, PseudoLabelTerm, ReliablePseudoLabelLoss, reliable_pseudo_label_term
 from .vae import VAELoss
 from .spml import (
     SPML_METHODS,
