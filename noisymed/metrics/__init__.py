@@ -11,8 +11,8 @@ from noisymed.metrics.multilabel import (
     save_multilabel_predictions,
     save_multilabel_report,
 )
-from noisymed.metrics.separability import fisher_separability, pca_features
 from noisymed.metrics.segmentation import METRIC_NAMES, SegmentationSurfaceMetric
+from noisymed.metrics.separability import fisher_separability, pca_features
 from noisymed.metrics.surface import (
     CONVENTIONS,
     asd,
