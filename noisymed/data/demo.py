@@ -19,7 +19,14 @@ import numpy as np
 
 from .la_h5 import LA_H5_NAME
 
-__all__ = ["make_la_like_case", "ensure_h5_demo", "ensure_la_demo", "export_demo_inputs", "DEMO_SHAPE", "H5_DEMO_LAYOUTS"]
+__all__ = [
+    "make_la_like_case",
+    "ensure_h5_demo",
+    "ensure_la_demo",
+    "export_demo_inputs",
+    "DEMO_SHAPE",
+    "H5_DEMO_LAYOUTS",
+]
 
 DEMO_SHAPE = (80, 80, 48)
 
@@ -219,5 +226,7 @@ def export_demo_inputs(root: str | Path, output_dir: str | Path, case: str | Non
     nib.save(nib.Nifti1Image(scaled, affine), nifti)
     dicom = out / f"{case}_dicom"
     if not dicom.is_dir():
-        write_dicom_series(scaled, dicom, spacing=LA_SPACING, origin=origin_lps, modality="MR", description="noisymed LA demo")
+        write_dicom_series(
+            scaled, dicom, spacing=LA_SPACING, origin=origin_lps, modality="MR", description="noisymed LA demo"
+        )
     return nifti, dicom

@@ -50,9 +50,7 @@ def _image_layout(path: Path, key: str, shape: tuple[int, ...], spatial_dims: in
         else:
             layout = (3, 1)
     else:
-        raise ValueError(
-            f"{path}: '{key}' has shape {shape}; expected (N, H, W), (N, H, W, 3) or (N, H, W, D)."
-        )
+        raise ValueError(f"{path}: '{key}' has shape {shape}; expected (N, H, W), (N, H, W, 3) or (N, H, W, D).")
     if spatial_dims is not None and layout[0] != spatial_dims:
         raise ValueError(f"{path}: '{key}' of shape {shape} cannot hold {spatial_dims}D images.")
     return layout

@@ -119,7 +119,12 @@ class SinglePositiveTrainer(LossStepTrainer):
         train_handlers: Sequence | None = None,
         **kwargs: Any,
     ):
-        for name, value in (("ipc_weight", ipc_weight), ("fpc_weight", fpc_weight), ("btc_weight", btc_weight), ("rampup_epochs", rampup_epochs)):
+        for name, value in (
+            ("ipc_weight", ipc_weight),
+            ("fpc_weight", fpc_weight),
+            ("btc_weight", btc_weight),
+            ("rampup_epochs", rampup_epochs),
+        ):
             if value < 0:
                 raise ValueError(f"{name} must be >= 0, got {value}.")
         check_thresholds(tau_pos, tau_neg)

@@ -568,6 +568,4 @@ def apply_label_noise(
             )
         clean.append(_item_label(item[key], i, key))
     record = load_or_make_noisy_labels(out_file, clean, **make_kwargs)
-    return [
-        {**item, key: int(noisy), clean_key: c} for item, c, noisy in zip(datalist, clean, record["noisy_labels"])
-    ]
+    return [{**item, key: int(noisy), clean_key: c} for item, c, noisy in zip(datalist, clean, record["noisy_labels"])]

@@ -194,9 +194,7 @@ def _directed(src_surface: np.ndarray, dst_surface: np.ndarray, spacing: np.ndar
     return np.asarray(dt[src_surface], dtype=np.float64)
 
 
-def _both_directions(
-    pred: np.ndarray, ref: np.ndarray, spacing: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray]:
+def _both_directions(pred: np.ndarray, ref: np.ndarray, spacing: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Directed surface distances pred→ref and ref→pred of two non-empty boolean masks.
 
     Args:

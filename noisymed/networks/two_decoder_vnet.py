@@ -104,8 +104,16 @@ class VNetDecoder(nn.Module):
         for k, n in zip(range(4, 0, -1), self.stage_convs):
             if upsample == "deconv":
                 up = Convolution(
-                    3, widths[k], widths[k - 1], strides=2, kernel_size=2, padding=0, output_padding=0, is_transposed=True,
-                    act="RELU", norm=norm,
+                    3,
+                    widths[k],
+                    widths[k - 1],
+                    strides=2,
+                    kernel_size=2,
+                    padding=0,
+                    output_padding=0,
+                    is_transposed=True,
+                    act="RELU",
+                    norm=norm,
                 )
             else:
                 up = nn.Sequential(

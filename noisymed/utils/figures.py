@@ -139,7 +139,11 @@ def plot_bars(
     for i, arm in enumerate(arms):
         xs = [g + (i - (len(arms) - 1) / 2) * width for g in range(len(groups)) if arm in list(groups.values())[g]]
         ys = [values[arm] for values in groups.values() if arm in values]
-        err = [errors.get(group, {}).get(arm, 0.0) for group, values in groups.items() if arm in values] if errors else None
+        err = (
+            [errors.get(group, {}).get(arm, 0.0) for group, values in groups.items() if arm in values]
+            if errors
+            else None
+        )
         ax.bar(xs, ys, width=width, yerr=err, label=arm, capsize=2 if errors else 0, color=colours[i])
     ax.set_xticks(range(len(groups)), list(groups))
     ax.set_ylabel(ylabel)
