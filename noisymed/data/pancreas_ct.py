@@ -290,10 +290,10 @@ def read_ct_case(image_path: str | Path, label_path: str | Path | None = None):
 
     Raises:
         PancreasDataError: naming the file: a series without HU rescale tags, an unreadable file, an image that is not
-            3D, non-finite values, values that are not HU (:func:`check_hu_range`), a label off the CT grid, label values outside :data:`PANCREAS_LABEL_VALUES`, or an
-            empty label.
+            3D, non-finite values, values that are not HU (:func:`check_hu_range`), a label off the CT grid, label
+            values outside :data:`PANCREAS_LABEL_VALUES`, or an empty label.
     """
-    import SimpleITK as sitk
+    import SimpleITK as sitk  # noqa: N813
 
     image_path = Path(image_path)
     if image_path.is_dir():

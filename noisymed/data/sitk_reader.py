@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import SimpleITK as sitk
+import SimpleITK as sitk  # noqa: N813
 from monai.config import PathLike
 from monai.data import ImageReader
 from monai.data.utils import orientation_ras_lps

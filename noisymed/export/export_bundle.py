@@ -278,7 +278,7 @@ def _build(bundle: Path, stage: Path, meta: dict, weights: str, fp16_tolerance: 
         stage / "large_files.yml",
         "# Files over the model zoo's 25 MB limit, or hosted outside its repository: upload each file and fill in\n"
         "# its url; hash_val is the SHA-256 of the exported file.\n"
-        f'large_files:\n  - path: "models/model.pt"\n    url: ""\n    hash_val: "{sha}"\n    hash_type: "sha256"\n',
+        f'large_files:\n  - path: "models/model.pt"\n    url: ""\n    hash_val: {json.dumps(sha)}\n    hash_type: "sha256"\n',
     )
     report["weights"]["sha256"] = sha
     too_large = [

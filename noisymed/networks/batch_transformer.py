@@ -39,7 +39,8 @@ class BatchTransformer(nn.Module):
         super().__init__()
         if min(dim, num_heads, num_layers, dim_feedforward) < 1:
             raise ValueError(
-                f"dim, num_heads, num_layers and dim_feedforward must be >= 1, got {dim}, {num_heads}, {num_layers}, {dim_feedforward}."
+                "dim, num_heads, num_layers and dim_feedforward must be >= 1, "
+                f"got {dim}, {num_heads}, {num_layers}, {dim_feedforward}."
             )
         if dim % num_heads:
             raise ValueError(f"dim={dim} is not divisible by num_heads={num_heads}.")
