@@ -404,6 +404,8 @@ def brats_input_datalist(
                 _check_header_3d([path])
             out.append({"image": str(path), "case": path.name.split(".")[0]})
     if output_dir is not None:
-        for item, target in zip(out, plan_mask_paths(sources, output_dir, postfix=postfix, overwrite=overwrite)):
+        for item, target in zip(
+            out, plan_mask_paths(sources, output_dir, postfix=postfix, overwrite=overwrite), strict=True
+        ):
             item["output"] = str(target)
     return out

@@ -35,7 +35,9 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple[int, ...], scale: int) 
     from scipy.ndimage import zoom
 
     coarse = rng.standard_normal([max(2, s // scale) for s in shape])
-    return zoom(coarse, [s / c for s, c in zip(shape, coarse.shape)], order=1)[tuple(slice(0, s) for s in shape)]
+    return zoom(coarse, [s / c for s, c in zip(shape, coarse.shape, strict=True)], order=1)[
+        tuple(slice(0, s) for s in shape)
+    ]
 
 
 def make_la_like_case(seed: int, shape: tuple[int, int, int] = DEMO_SHAPE) -> tuple[np.ndarray, np.ndarray]:

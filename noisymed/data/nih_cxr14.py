@@ -154,7 +154,7 @@ def nih_subset_datalist(root: str | Path, split: str | None = None, classes: Seq
         if split is not None and row_split != split:
             continue
         values = [required_cell(row, c, csv_path, n) for c in classes]
-        for c, v in zip(classes, values):
+        for c, v in zip(classes, values, strict=True):
             if v not in ("0", "1", "0.0", "1.0"):
                 raise ValueError(f"{csv_path}, line {n}: {c!r} is {v!r}; finding columns hold 0 or 1.")
         label = np.asarray([float(v) for v in values], np.float32)

@@ -755,6 +755,6 @@ def pancreas_input_datalist(
     out = [{"image": str(path), "case": path.name.split(".")[0]} for path in paths]
     if output_dir is not None:
         targets = plan_mask_paths(paths, output_dir, postfix=postfix, overwrite=overwrite)
-        for item, target in zip(out, targets):
+        for item, target in zip(out, targets, strict=True):
             item["output"] = str(target)
     return out

@@ -36,7 +36,7 @@ def _scale_hint(settings: Mapping[str, Any], file_shape: tuple, net_shape: tuple
     """``"trained with features 32, this config has 16: pass --features 32"`` when one option explains the shapes."""
     if len(file_shape) != len(net_shape):
         return ""
-    dims = [(f, n) for f, n in zip(file_shape, net_shape) if f != n]
+    dims = [(f, n) for f, n in zip(file_shape, net_shape, strict=True) if f != n]
     if not dims or any(n == 0 for _, n in dims):
         return ""
     ratio = Fraction(dims[0][0], dims[0][1])

@@ -92,7 +92,7 @@ class SliceOverlaySaver:
         items = output if isinstance(output, (list, tuple)) else [output]
         sources = batch if isinstance(batch, (list, tuple)) and len(batch) == len(items) else [None] * len(items)
         _, image_key, label_key, pred_key = self.keys
-        for item, source in zip(items, sources):
+        for item, source in zip(items, sources, strict=True):
             if len(self.saved) >= self.num_cases:
                 return
             if not isinstance(item, dict) or image_key not in item or pred_key not in item:

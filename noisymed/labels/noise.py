@@ -362,7 +362,7 @@ def noise_record(clean: ArrayLike, noisy: ArrayLike, matrix: ArrayLike, **settin
         "expected_rate": float((counts * p).sum() / c.size) if c.size else 0.0,
         "realised_rate": float(flipped.sum() / c.size) if c.size else 0.0,
         "class_counts": counts.tolist(),
-        "per_class_rate": [float(f / m) if m else None for f, m in zip(flipped, counts)],
+        "per_class_rate": [float(f / m) if m else None for f, m in zip(flipped, counts, strict=True)],
         "confusion": confusion.tolist(),
     }
     record.update(settings)
@@ -568,4 +568,7 @@ def apply_label_noise(
             )
         clean.append(_item_label(item[key], i, key))
     record = load_or_make_noisy_labels(out_file, clean, **make_kwargs)
-    return [{**item, key: int(noisy), clean_key: c} for item, c, noisy in zip(datalist, clean, record["noisy_labels"])]
+    return [
+        {**item, key: int(noisy), clean_key: c}
+        for item, c, noisy in zip(datalist, clean, record["noisy_labels"], strict=True)
+    ]

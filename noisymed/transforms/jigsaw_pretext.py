@@ -86,7 +86,7 @@ def jigsaw_tiles(images: torch.Tensor, permutations: torch.Tensor, labels: torch
     half = [s // 2 for s in spatial]
     grid = []
     for corner in itertools.product((0, 1), repeat=len(spatial)):
-        index = tuple(slice(c * h, (c + 1) * h) for c, h in zip(corner, half))
+        index = tuple(slice(c * h, (c + 1) * h) for c, h in zip(corner, half, strict=True))
         grid.append(images[(slice(None), slice(None), *index)])
     stacked = torch.stack(grid, 1)  # (B, T, C, *tile)
     order = permutations.to(images.device)[labels.to(images.device)]  # (B, T)
