@@ -218,10 +218,7 @@ def _label_names(
 
 
 def csv_datalist(
-    csv_file: str | Path,
-    image_col: str = "path",
-    label_col: str = "label",
-    classes: Sequence[str] | None = None,
+    csv_file: str | Path, image_col: str = "path", label_col: str = "label", classes: Sequence[str] | None = None
 ) -> list[dict]:
     """Datalist of a CSV file with one image path and one label per row.
 

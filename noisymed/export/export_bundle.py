@@ -116,11 +116,7 @@ def _copy_file(source: Path, target: Path) -> None:
 
 
 def export_bundle(
-    bundle: str | Path,
-    out: str | Path,
-    weights: str = "auto",
-    fp16_tolerance: float = 1e-3,
-    overwrite: bool = False,
+    bundle: str | Path, out: str | Path, weights: str = "auto", fp16_tolerance: float = 1e-3, overwrite: bool = False
 ) -> dict[str, Any]:
     """Write ``<out>/<name>/`` (a self-contained model-zoo bundle) and ``<out>/<name>_v<version>.zip``.
 

@@ -530,11 +530,7 @@ def _item_label(value: Any, i: int, key: str) -> int:
 
 
 def apply_label_noise(
-    datalist: list[dict],
-    out_file: str | Path,
-    key: str = "label",
-    clean_key: str = "clean_label",
-    **make_kwargs: Any,
+    datalist: list[dict], out_file: str | Path, key: str = "label", clean_key: str = "clean_label", **make_kwargs: Any
 ) -> list[dict]:
     """Copies of the datalist items with noisy labels, the noise stored in (or reused from) ``out_file``.
 

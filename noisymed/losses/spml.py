@@ -296,11 +296,7 @@ class LargeLossLoss(nn.Module):
 
 
 def spml_loss(
-    method: str,
-    num_classes: int,
-    num_samples: int | None = None,
-    expected_positives: float = 1.0,
-    **kwargs: float,
+    method: str, num_classes: int, num_samples: int | None = None, expected_positives: float = 1.0, **kwargs: float
 ) -> nn.Module:
     """Build a loss by name (the bundle's ``method`` override).
 

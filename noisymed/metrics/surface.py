@@ -54,15 +54,7 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import binary_erosion, distance_transform_edt, generate_binary_structure
 
-__all__ = [
-    "CONVENTIONS",
-    "dice",
-    "jaccard",
-    "surface_distances",
-    "hd95",
-    "asd",
-    "segmentation_scores",
-]
+__all__ = ["CONVENTIONS", "dice", "jaccard", "surface_distances", "hd95", "asd", "segmentation_scores"]
 
 #: Supported conventions of :func:`segmentation_scores`.
 CONVENTIONS: tuple[str, ...] = ("literature", "mm", "strict")
@@ -337,10 +329,7 @@ def asd(pred: Any, ref: Any, spacing: Sequence[float] | np.ndarray | None = None
 
 
 def segmentation_scores(
-    pred: Any,
-    ref: Any,
-    spacing: Sequence[float] | np.ndarray | None = None,
-    convention: str = "literature",
+    pred: Any, ref: Any, spacing: Sequence[float] | np.ndarray | None = None, convention: str = "literature"
 ) -> dict[str, float]:
     """Dice, Jaccard, HD95 and ASD of one binary prediction against its reference.
 
