@@ -135,7 +135,9 @@ def _lookup(config: Any, parts: Sequence[str]) -> tuple[bool, Any]:
     return True, node
 
 
-def unknown_overrides(config: Mapping[str, Any], keys: Iterable[str], extra: Iterable[str] = ()) -> dict[str, list[str]]:
+def unknown_overrides(
+    config: Mapping[str, Any], keys: Iterable[str], extra: Iterable[str] = ()
+) -> dict[str, list[str]]:
     """The override keys that name no item of ``config``, each with the closest valid ids.
 
     A key is known when its id exists, or when it sets a new keyword argument of an existing component (its

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .case_lists import resolve_case_ids
 from .brats import (
     BRATS_MODALITIES,
     BRATS_SEG_VALUES,
@@ -17,6 +16,7 @@ from .brats import (
     brats_splits,
     check_brats_case,
 )
+from .case_lists import resolve_case_ids
 from .chexpert import CHEXPERT_CLASSES, CHEXPERT_COMPETITION_CLASSES, chexpert_datalist
 from .classification import CLASSIFICATION_EXTENSIONS, DICOM_EXTENSIONS, csv_datalist, folder_classes, folder_datalist
 from .classification_splits import classification_splits
@@ -43,6 +43,7 @@ from .la_h5 import (
 from .medmnist import MEDMNIST_SPLITS, medmnist_datalist, medmnist_info
 from .mimic_cxr import MIMIC_FRONTAL_VIEWS, MIMIC_SPLITS, mimic_cxr_datalist, mimic_cxr_image_path
 from .nih_cxr14 import NIH_CLASSES, NO_FINDING, nih_cxr14_datalist, nih_subset_datalist, parse_finding_labels
+from .overlay_png import write_overlay_png
 from .pancreas_ct import (
     PANCREAS_AIR_HU,
     PANCREAS_CROP_MARGIN,
@@ -57,10 +58,10 @@ from .pancreas_ct import (
     check_hu_range,
     check_label_grid,
     pancreas_case_index,
-    pancreas_preprocessing,
     pancreas_cases,
     pancreas_crop_box,
     pancreas_input_datalist,
+    pancreas_preprocessing,
     pancreas_reader,
     pancreas_source_cases,
     pancreas_splits,
@@ -69,7 +70,6 @@ from .pancreas_ct import (
     read_ct_case,
     tcia_series_folder,
 )
-from .overlay_png import write_overlay_png
 from .probability_csv import ProbabilityCSVSaver
 from .sitk_reader import SimpleITKReader, list_dicom_series
 from .two_stream_sampler import TwoStreamBatchSampler

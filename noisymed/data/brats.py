@@ -81,7 +81,9 @@ def brats_layout(dataset_dir: str | Path) -> str:
         BraTSDataError: when the folder does not exist.
     """
     if dataset_dir is None:
-        raise BraTSDataError("no dataset given: set --dataset_dir to a BraTS folder (challenge layout or SSL4MIS h5 layout).")
+        raise BraTSDataError(
+            "no dataset given: set --dataset_dir to a BraTS folder (challenge layout or SSL4MIS h5 layout)."
+        )
     root = Path(dataset_dir).expanduser()
     if not root.is_dir():
         raise BraTSDataError(f"{root}: dataset folder not found.")
@@ -124,7 +126,9 @@ def brats_case_ids(dataset_dir: str | Path, cases: str | Sequence[str] | None) -
             found = sorted(p.stem for p in (root / "data").glob("*.h5"))
         else:
             parents = [root] + [root / g for g in BRATS_GRADE_FOLDERS if (root / g).is_dir()]
-            found = sorted(p.name for d in parents for p in d.iterdir() if p.is_dir() and any(p.glob(f"{p.name}_*.nii*")))
+            found = sorted(
+                p.name for d in parents for p in d.iterdir() if p.is_dir() and any(p.glob(f"{p.name}_*.nii*"))
+            )
         if not found:
             raise BraTSDataError(f"{root}: no BraTS case found (neither <ID>/<ID>_flair.nii.gz nor data/<ID>.h5).")
         return found
@@ -250,7 +254,9 @@ def brats_cases(
     layout = brats_layout(root)
     names = brats_modalities(modalities)
     if layout == "h5" and names != ("flair",):
-        raise BraTSDataError(f"{root}: the SSL4MIS h5 layout holds FLAIR only; modalities {list(names)} cannot be read from it.")
+        raise BraTSDataError(
+            f"{root}: the SSL4MIS h5 layout holds FLAIR only; modalities {list(names)} cannot be read from it."
+        )
     out = []
     for case in brats_case_ids(root, cases):
         if layout == "h5":
@@ -267,7 +273,9 @@ def brats_cases(
             files = [folder / f"{case}_{m}.nii.gz" for m in names]
             missing = [f.name for f in files if not f.is_file()]
             if missing:
-                raise BraTSDataError(f"{folder}: case {case} lacks the modality file(s) {missing} named by modalities={list(names)}.")
+                raise BraTSDataError(
+                    f"{folder}: case {case} lacks the modality file(s) {missing} named by modalities={list(names)}."
+                )
             item = {"image": [str(f) for f in files] if len(files) > 1 else str(files[0]), "case": case}
             if with_label:
                 item["label"] = str(folder / f"{case}_seg.nii.gz")
@@ -382,7 +390,9 @@ def brats_input_datalist(
             files = [path / f"{path.name}_{m}.nii.gz" for m in names]
             missing = [f.name for f in files if not f.is_file()]
             if missing:
-                raise BraTSDataError(f"{path}: lacks the modality file(s) {missing} the model needs (modalities={list(names)}).")
+                raise BraTSDataError(
+                    f"{path}: lacks the modality file(s) {missing} the model needs (modalities={list(names)})."
+                )
             _check_header_3d(files)
             out.append({"image": [str(f) for f in files] if len(files) > 1 else str(files[0]), "case": path.name})
         else:  # an image file, or a DICOM series folder, as the one modality
@@ -394,6 +404,8 @@ def brats_input_datalist(
                 _check_header_3d([path])
             out.append({"image": str(path), "case": path.name.split(".")[0]})
     if output_dir is not None:
-        for item, target in zip(out, plan_mask_paths(sources, output_dir, postfix=postfix, overwrite=overwrite)):
+        for item, target in zip(
+            out, plan_mask_paths(sources, output_dir, postfix=postfix, overwrite=overwrite), strict=True
+        ):
             item["output"] = str(target)
     return out

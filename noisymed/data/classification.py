@@ -155,7 +155,11 @@ def _as_int(text: str) -> int | None:
 
 def _examples(lines: Sequence[int], limit: int = 5) -> str:
     shown = ", ".join(str(n) for n in lines[:limit])
-    return f"line {shown}" if len(lines) == 1 else f"lines {shown}" + (f" and {len(lines) - limit} more" if len(lines) > limit else "")
+    return (
+        f"line {shown}"
+        if len(lines) == 1
+        else f"lines {shown}" + (f" and {len(lines) - limit} more" if len(lines) > limit else "")
+    )
 
 
 def _read_rows(csv_file: Path, image_col: str, label_col: str) -> list[tuple[int, str, str]]:
@@ -183,8 +187,14 @@ def _label_names(
 ) -> list[str] | None:
     """The class names labels index into (None: integer labels 0..K-1 used as they are); refuses mixed kinds and
     integer labels with gaps."""
-    names = [(line, label) for line, _, label in rows if (classes is not None and label in classes) or _as_int(label) is None]
-    numbers = [(line, label) for line, _, label in rows if (classes is None or label not in classes) and _as_int(label) is not None]
+    names = [
+        (line, label) for line, _, label in rows if (classes is not None and label in classes) or _as_int(label) is None
+    ]
+    numbers = [
+        (line, label)
+        for line, _, label in rows
+        if (classes is None or label not in classes) and _as_int(label) is not None
+    ]
     if names and numbers:
         raise ValueError(
             f"{csv_file}: the {label_col!r} column mixes class names (e.g. {names[0][1]!r} on line {names[0][0]}) and "
@@ -208,10 +218,7 @@ def _label_names(
 
 
 def csv_datalist(
-    csv_file: str | Path,
-    image_col: str = "path",
-    label_col: str = "label",
-    classes: Sequence[str] | None = None,
+    csv_file: str | Path, image_col: str = "path", label_col: str = "label", classes: Sequence[str] | None = None
 ) -> list[dict]:
     """Datalist of a CSV file with one image path and one label per row.
 

@@ -151,4 +151,11 @@ def classification_splits(
             f"{source}: the training split holds one class only ({sorted(present)}, {len(train)} images): "
             "a classifier cannot learn from it; check the labels (or a smaller max_train)."
         )
-    return {"train": train, "val": val, "classes": classes, "spatial_dims": dims, "channels": channels, "spatial_size": size}
+    return {
+        "train": train,
+        "val": val,
+        "classes": classes,
+        "spatial_dims": dims,
+        "channels": channels,
+        "spatial_size": size,
+    }

@@ -58,7 +58,9 @@ def cxr_datalist(source: str, root: str | Path, classes: Any = None, **kwargs: A
     elif source == "nih":
         items = nih_cxr14_datalist(root / kwargs.pop("csv", "Data_Entry_2017.csv"), classes=classes, **kwargs)
     elif source == "chexpert":
-        items = chexpert_datalist(root / kwargs.pop("csv", "train.csv"), image_root=root.parent, classes=classes, **kwargs)
+        items = chexpert_datalist(
+            root / kwargs.pop("csv", "train.csv"), image_root=root.parent, classes=classes, **kwargs
+        )
     elif source == "mimic":
         items = mimic_cxr_datalist(root, classes=classes, **kwargs)
     else:

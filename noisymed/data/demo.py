@@ -19,7 +19,14 @@ import numpy as np
 
 from .la_h5 import LA_H5_NAME
 
-__all__ = ["make_la_like_case", "ensure_h5_demo", "ensure_la_demo", "export_demo_inputs", "DEMO_SHAPE", "H5_DEMO_LAYOUTS"]
+__all__ = [
+    "make_la_like_case",
+    "ensure_h5_demo",
+    "ensure_la_demo",
+    "export_demo_inputs",
+    "DEMO_SHAPE",
+    "H5_DEMO_LAYOUTS",
+]
 
 DEMO_SHAPE = (80, 80, 48)
 
@@ -28,7 +35,9 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple[int, ...], scale: int) 
     from scipy.ndimage import zoom
 
     coarse = rng.standard_normal([max(2, s // scale) for s in shape])
-    return zoom(coarse, [s / c for s, c in zip(shape, coarse.shape)], order=1)[tuple(slice(0, s) for s in shape)]
+    return zoom(coarse, [s / c for s, c in zip(shape, coarse.shape, strict=True)], order=1)[
+        tuple(slice(0, s) for s in shape)
+    ]
 
 
 def make_la_like_case(seed: int, shape: tuple[int, int, int] = DEMO_SHAPE) -> tuple[np.ndarray, np.ndarray]:
@@ -219,5 +228,7 @@ def export_demo_inputs(root: str | Path, output_dir: str | Path, case: str | Non
     nib.save(nib.Nifti1Image(scaled, affine), nifti)
     dicom = out / f"{case}_dicom"
     if not dicom.is_dir():
-        write_dicom_series(scaled, dicom, spacing=LA_SPACING, origin=origin_lps, modality="MR", description="noisymed LA demo")
+        write_dicom_series(
+            scaled, dicom, spacing=LA_SPACING, origin=origin_lps, modality="MR", description="noisymed LA demo"
+        )
     return nifti, dicom

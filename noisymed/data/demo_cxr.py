@@ -52,7 +52,9 @@ def make_cxr_like_image(
         img -= 0.3 * (((x - cx) / 0.17) ** 2 + ((y - 0.5) / 0.32) ** 2 < 1)
     img += 0.25 * (((x - 0.52) / 0.1) ** 2 + ((y - 0.62) / 0.14) ** 2 < 1)  # heart
     if "Cardiomegaly" in findings:  # the heart widened from 0.1 to 0.2 of the width
-        wide = (((x - 0.52) / 0.2) ** 2 + ((y - 0.62) / 0.14) ** 2 < 1) & ~(((x - 0.52) / 0.1) ** 2 + ((y - 0.62) / 0.14) ** 2 < 1)
+        wide = (((x - 0.52) / 0.2) ** 2 + ((y - 0.62) / 0.14) ** 2 < 1) & ~(
+            ((x - 0.52) / 0.1) ** 2 + ((y - 0.62) / 0.14) ** 2 < 1
+        )
         img += contrast * 0.25 * wide
     if "Effusion" in findings:
         side = rng.choice([0.3, 0.7])
@@ -103,7 +105,9 @@ def ensure_cxr_demo(
         else:
             findings = ()
         name = f"{i // 2:08d}_{i % 2:03d}"
-        Image.fromarray(make_cxr_like_image(findings, seed * 100003 + i, size, contrast, noise)).save(root / "images" / f"{name}.png")
+        Image.fromarray(make_cxr_like_image(findings, seed * 100003 + i, size, contrast, noise)).save(
+            root / "images" / f"{name}.png"
+        )
         rows.append(
             {
                 "path": f"images/{name}.png",

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import SimpleITK as sitk
+import SimpleITK as sitk  # noqa: N813
 
 __all__ = ["write_dicom_series", "write_dicom_image", "new_dicom_uid"]
 

@@ -157,7 +157,7 @@ def segmentation_datalist(
     items = [Path(item[key]) for item in image_datalist(inputs, key, unique=False)]
     paths = [p for item in items for p in _expand(item)]
     targets = plan_mask_paths(paths, output_dir, postfix=postfix, extension=extension, overwrite=overwrite)
-    return [{key: str(path), output_key: str(target)} for path, target in zip(paths, targets)]
+    return [{key: str(path), output_key: str(target)} for path, target in zip(paths, targets, strict=True)]
 
 
 def plan_mask_paths(
@@ -192,7 +192,7 @@ def plan_mask_paths(
     common = Path(os.path.commonpath([str(p) for p in parents]))
     out_dir = Path(output_dir).expanduser()
     planned: dict[Path, Path] = {}
-    for path, parent in zip(paths, parents):
+    for path, parent in zip(paths, parents, strict=True):
         target = out_dir / parent.relative_to(common) / f"{_stem(path)}_{postfix}{extension}"
         if target in planned:
             raise ValueError(

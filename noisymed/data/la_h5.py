@@ -327,7 +327,11 @@ def la_h5_to_nifti(
                 if state != "same":
                     to_write.append((item["image"], target, key))
             datalist[name].append({**rel, "case": item["case"]})
-    refuse_overwrite(differ, overwrite, hint="they differ from what this run writes (another spacing or other data); pass another --output_dir")
+    refuse_overwrite(
+        differ,
+        overwrite,
+        hint="they differ from what this run writes (another spacing or other data); pass another --output_dir",
+    )
 
     for folder in (out / "imagesTr", out / "labelsTr"):
         if folder.is_dir():

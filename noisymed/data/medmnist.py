@@ -50,11 +50,9 @@ def _image_layout(path: Path, key: str, shape: tuple[int, ...], spatial_dims: in
         else:
             layout = (3, 1)
     else:
-        raise ValueError(
-            f"{path}: '{key}' has shape {shape}; expected (N, H, W), (N, H, W, 3) or (N, H, W, D)."
-        )
+        raise ValueError(f"{path}: {key!r} has shape {shape}; expected (N, H, W), (N, H, W, 3) or (N, H, W, D).")
     if spatial_dims is not None and layout[0] != spatial_dims:
-        raise ValueError(f"{path}: '{key}' of shape {shape} cannot hold {spatial_dims}D images.")
+        raise ValueError(f"{path}: {key!r} of shape {shape} cannot hold {spatial_dims}D images.")
     return layout
 
 
@@ -71,7 +69,7 @@ def _present_splits(path: Path, headers: dict) -> list[str]:
         has_images, has_labels = f"{split}_images" in headers, f"{split}_labels" in headers
         if has_images != has_labels:
             missing = f"{split}_labels" if has_images else f"{split}_images"
-            raise ValueError(f"{path}: has {split} arrays but no '{missing}'.")
+            raise ValueError(f"{path}: has {split} arrays but no {missing!r}.")
         if has_images:
             splits.append(split)
     if not splits:

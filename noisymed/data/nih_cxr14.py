@@ -120,9 +120,7 @@ def nih_cxr14_datalist(
     return out
 
 
-def nih_subset_datalist(
-    root: str | Path, split: str | None = None, classes: Sequence[str] = NIH_CLASSES
-) -> list[dict]:
+def nih_subset_datalist(root: str | Path, split: str | None = None, classes: Sequence[str] = NIH_CLASSES) -> list[dict]:
     """Read the local NIH subset's ``labels.csv`` (``path``, ``split``, ``image_index``, ``patient_id``, ``abnormal``,
     ``finding_labels`` and one 0/1 column per NIH finding).
 
@@ -146,7 +144,9 @@ def nih_subset_datalist(
     csv_path = root / "labels.csv"
     classes = check_classes(classes, NIH_CLASSES, "NIH ChestX-ray14")
     columns = ("path", "split", "image_index", "patient_id", "finding_labels", *classes)
-    hint = "the subset's labels.csv has path, split, image_index, patient_id, finding_labels and a 0/1 column per finding"
+    hint = (
+        "the subset's labels.csv has path, split, image_index, patient_id, finding_labels and a 0/1 column per finding"
+    )
     rows = read_csv_table(csv_path, columns, hint)[1]
     out = []
     for n, row in rows:
@@ -154,7 +154,7 @@ def nih_subset_datalist(
         if split is not None and row_split != split:
             continue
         values = [required_cell(row, c, csv_path, n) for c in classes]
-        for c, v in zip(classes, values):
+        for c, v in zip(classes, values, strict=True):
             if v not in ("0", "1", "0.0", "1.0"):
                 raise ValueError(f"{csv_path}, line {n}: {c!r} is {v!r}; finding columns hold 0 or 1.")
         label = np.asarray([float(v) for v in values], np.float32)

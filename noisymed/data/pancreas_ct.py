@@ -122,7 +122,9 @@ def check_ct_series(folder: str | Path) -> list[str]:
         raise PancreasDataError(f"{path}: holds {len(series)} DICOM series ({listing}); a CT case must be one series.")
     files = next(iter(series.values()))
     if len(files) < 2:
-        raise PancreasDataError(f"{path}: the series has {len(files)} slice; a CT volume (3D) is needed, not a 2D image.")
+        raise PancreasDataError(
+            f"{path}: the series has {len(files)} slice; a CT volume (3D) is needed, not a 2D image."
+        )
     for name in files:
         ds = pydicom.dcmread(name, stop_before_pixels=True)
         modality = str(getattr(ds, "Modality", ""))
@@ -179,7 +181,8 @@ def check_label_grid(image, label, image_name: str | Path, label_name: str | Pat
         diffs.append(f"origin {_fmt(label.GetOrigin())} vs {_fmt(image.GetOrigin())} mm (LPS)")
     if diffs:
         raise PancreasDataError(
-            f"{label_name}: the label does not lie on the CT grid of {image_name}: " + "; ".join(diffs)
+            f"{label_name}: the label does not lie on the CT grid of {image_name}: "
+            + "; ".join(diffs)
             + ". Nothing is flipped or resampled by assumption: check the pair in a viewer (see the bundle docs)."
         )
 
@@ -226,7 +229,9 @@ def pancreas_source_cases(source: str, dataset_dir: str | Path, label_dir: str |
     out = []
     if source == "tcia":
         if label_dir is None:
-            raise PancreasDataError("the TCIA source needs --label_dir, the TCIA_pancreas_labels folder (label0001.nii.gz ...).")
+            raise PancreasDataError(
+                "the TCIA source needs --label_dir, the TCIA_pancreas_labels folder (label0001.nii.gz ...)."
+            )
         labels = Path(label_dir).expanduser()
         if not labels.is_dir():
             raise PancreasDataError(f"{labels}: label folder not found.")
@@ -285,10 +290,10 @@ def read_ct_case(image_path: str | Path, label_path: str | Path | None = None):
 
     Raises:
         PancreasDataError: naming the file: a series without HU rescale tags, an unreadable file, an image that is not
-            3D, non-finite values, values that are not HU (:func:`check_hu_range`), a label off the CT grid, label values outside :data:`PANCREAS_LABEL_VALUES`, or an
-            empty label.
+            3D, non-finite values, values that are not HU (:func:`check_hu_range`), a label off the CT grid, label
+            values outside :data:`PANCREAS_LABEL_VALUES`, or an empty label.
     """
-    import SimpleITK as sitk
+    import SimpleITK as sitk  # noqa: N813
 
     image_path = Path(image_path)
     if image_path.is_dir():
@@ -315,9 +320,13 @@ def read_ct_case(image_path: str | Path, label_path: str | Path | None = None):
     values = np.unique(sitk.GetArrayViewFromImage(lab))
     bad = values[~np.isin(values, PANCREAS_LABEL_VALUES)]
     if bad.size:
-        raise PancreasDataError(f"{label_path}: label values must be in {list(PANCREAS_LABEL_VALUES)}, found {bad[:10].tolist()}.")
+        raise PancreasDataError(
+            f"{label_path}: label values must be in {list(PANCREAS_LABEL_VALUES)}, found {bad[:10].tolist()}."
+        )
     if values.max(initial=0) == 0:
-        raise PancreasDataError(f"{label_path}: the label is empty; the literature's crop is placed around the pancreas.")
+        raise PancreasDataError(
+            f"{label_path}: the label is empty; the literature's crop is placed around the pancreas."
+        )
     label = _as_metatensor(reader, sitk.Cast(lab > 0, sitk.sitkUInt8))
     return image, label
 
@@ -474,7 +483,9 @@ def prepare_pancreas(
                 if source == "tcia" and c in TCIA_ABSENT:
                     absent[c] = TCIA_ABSENT[c]
                 else:
-                    raise PancreasDataError(f"{Path(dataset_dir)}: case {c} was asked for but is not in the {source} source.")
+                    raise PancreasDataError(
+                        f"{Path(dataset_dir)}: case {c} was asked for but is not in the {source} source."
+                    )
         items = [found[c] for c in wanted if c in found]
     elif source == "tcia":
         have = {i["case"] for i in items}
@@ -553,7 +564,9 @@ def pancreas_case_index(dataset_dir: str | Path) -> tuple[dict[str, dict], dict[
             data = json.loads(listing.read_text())
             entries, absent = data["training"], dict(data.get("absent", {}))
         except (ValueError, KeyError, TypeError) as e:
-            raise PancreasDataError(f"{listing}: not a datalist written by prepare_pancreas ({type(e).__name__}: {e}).") from e
+            raise PancreasDataError(
+                f"{listing}: not a datalist written by prepare_pancreas ({type(e).__name__}: {e})."
+            ) from e
         index = {}
         for e in entries:
             item = {k: str(root / e[k]) if not Path(e[k]).is_absolute() else e[k] for k in ("image", "label")}
@@ -562,7 +575,10 @@ def pancreas_case_index(dataset_dir: str | Path) -> tuple[dict[str, dict], dict[
         return index, absent, layout
     files = sorted(root.glob("*_norm.h5"))
     if files:
-        index = {p.name[: -len("_norm.h5")]: {"image": str(p), "label": str(p), "case": p.name[: -len("_norm.h5")]} for p in files}
+        index = {
+            p.name[: -len("_norm.h5")]: {"image": str(p), "label": str(p), "case": p.name[: -len("_norm.h5")]}
+            for p in files
+        }
         return index, {}, "h5"
     raise PancreasDataError(
         f"{root}: neither a prepared folder (datalist.json, see scripts/prepare_pancreas.py) nor Pancreas_h5 (imageXXXX_norm.h5)."
@@ -594,7 +610,9 @@ def pancreas_preprocessing(dataset_dir: str | Path) -> dict[str, list[float]]:
     except (TypeError, ValueError) as e:
         raise PancreasDataError(f"{listing}: unreadable preprocessing spacing {spacing!r} or window {window!r}.") from e
     if len(pixdim) != 3 or len(hu) != 2 or not hu[0] < hu[1]:
-        raise PancreasDataError(f"{listing}: preprocessing spacing must be 3 numbers and window [low, high], got {spacing!r}, {window!r}.")
+        raise PancreasDataError(
+            f"{listing}: preprocessing spacing must be 3 numbers and window [low, high], got {spacing!r}, {window!r}."
+        )
     return {"pixdim": pixdim, "window": hu}
 
 
@@ -672,7 +690,9 @@ def pancreas_splits(
     else:
         val = []
     if len(train) < num_labeled:
-        raise PancreasDataError(f"{dataset_dir}: {len(train)} training cases available, fewer than num_labeled={num_labeled}.")
+        raise PancreasDataError(
+            f"{dataset_dir}: {len(train)} training cases available, fewer than num_labeled={num_labeled}."
+        )
     unlabeled = [{k: v for k, v in i.items() if k != "label"} for i in train[num_labeled:]]
     if max_unlabeled is not None:
         unlabeled = unlabeled[:max_unlabeled]
@@ -728,11 +748,13 @@ def pancreas_input_datalist(
     from .inputs import _expand, image_datalist
 
     if inputs is None or (not isinstance(inputs, (str, Path)) and len(inputs) == 0):
-        raise PancreasDataError("no input given: set --input to a CT DICOM series folder or a NIfTI file, or a list of them.")
+        raise PancreasDataError(
+            "no input given: set --input to a CT DICOM series folder or a NIfTI file, or a list of them."
+        )
     paths = [p for item in image_datalist(inputs, "image", unique=False) for p in _expand(Path(item["image"]))]
     out = [{"image": str(path), "case": path.name.split(".")[0]} for path in paths]
     if output_dir is not None:
         targets = plan_mask_paths(paths, output_dir, postfix=postfix, overwrite=overwrite)
-        for item, target in zip(out, targets):
+        for item, target in zip(out, targets, strict=True):
             item["output"] = str(target)
     return out

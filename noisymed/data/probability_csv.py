@@ -59,7 +59,9 @@ class ProbabilityCSVSaver(CSVSaver):
         for key, value in self._cache_dict.items():
             if value.size != len(self.classes):
                 raise ValueError(f"{key}: {value.size} values for {len(self.classes)} classes {self.classes}.")
-        self._rows.extend(self.delimiter.join([str(key), *map(str, value.flatten())]) for key, value in self._cache_dict.items())
+        self._rows.extend(
+            self.delimiter.join([str(key), *map(str, value.flatten())]) for key, value in self._cache_dict.items()
+        )
         header = self.delimiter.join(["filename", *self.classes])
         write_text_atomic(self._filepath, "\n".join([header, *self._rows]) + "\n")
         self.reset_cache()

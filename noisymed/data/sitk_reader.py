@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import SimpleITK as sitk
+import SimpleITK as sitk  # noqa: N813
 from monai.config import PathLike
 from monai.data import ImageReader
 from monai.data.utils import orientation_ras_lps
@@ -61,9 +61,7 @@ SITK_SUFFIXES: tuple[str, ...] = (
     ".bmp",
 )
 
-_FLOAT_PIXEL_IDS = frozenset(
-    {sitk.sitkFloat32, sitk.sitkFloat64, sitk.sitkVectorFloat32, sitk.sitkVectorFloat64}
-)
+_FLOAT_PIXEL_IDS = frozenset({sitk.sitkFloat32, sitk.sitkFloat64, sitk.sitkVectorFloat32, sitk.sitkVectorFloat64})
 _DICOM_KEY = re.compile(r"^[0-9a-fA-F]{4}\|[0-9a-fA-F]{4}$")
 _SOP_CLASS_UID = "0008|0016"
 _SERIES_UID = "0020|000e"
@@ -270,13 +268,9 @@ class SimpleITKReader(ImageReader):
             True if this reader should handle all of them.
         """
         names = ensure_tuple(filename)
-        return len(names) > 0 and all(
-            Path(f"{n}").is_dir() or f"{n}".lower().endswith(SITK_SUFFIXES) for n in names
-        )
+        return len(names) > 0 and all(Path(f"{n}").is_dir() or f"{n}".lower().endswith(SITK_SUFFIXES) for n in names)
 
-    def read(
-        self, data: Sequence[PathLike] | PathLike, **kwargs: Any
-    ) -> sitk.Image | list[sitk.Image] | FailedRead:
+    def read(self, data: Sequence[PathLike] | PathLike, **kwargs: Any) -> sitk.Image | list[sitk.Image] | FailedRead:
         """Read one image per name: a file with ``sitk.ImageFileReader``, a folder as a DICOM series.
 
         Args:
@@ -306,9 +300,7 @@ class SimpleITKReader(ImageReader):
                 raise
             return FailedRead(err)
 
-    def _read_all(
-        self, names: tuple, series_uid: str | None, pixel_type: int | None
-    ) -> sitk.Image | list[sitk.Image]:
+    def _read_all(self, names: tuple, series_uid: str | None, pixel_type: int | None) -> sitk.Image | list[sitk.Image]:
         if not names:
             raise ValueError("SimpleITKReader.read() needs at least one path.")
         images = []
@@ -401,9 +393,7 @@ class SimpleITKReader(ImageReader):
         listing = ", ".join(f"{uid} ({len(files)} files)" for uid, files in series.items())
         if series_uid is None:
             if len(series) > 1:
-                raise ValueError(
-                    f"{folder}: holds {len(series)} DICOM series: {listing}; pick one with series_uid=..."
-                )
+                raise ValueError(f"{folder}: holds {len(series)} DICOM series: {listing}; pick one with series_uid=...")
             series_uid = next(iter(series))
         elif series_uid not in series:
             raise ValueError(f"{folder}: has no DICOM series {series_uid!r}; it holds: {listing}.")

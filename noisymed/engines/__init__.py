@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from .bundle_utils import ProgressBarHandler, loss_terms, sample_names
 from .co_teaching_trainer import CoTeachingTrainer, forget_rate
+from .joint_embedding_objectives import (
+    BarlowTwinsObjective,
+    BYOLObjective,
+    ContrastiveObjective,
+    MoCoObjective,
+    SimSiamObjective,
+)
 from .loss_step_trainer import LossStepTrainer
 from .mixup_attention_trainer import MixupAttentionTrainer
 from .mixup_trainer import MixupTrainer
-from .model_saver import ModelSaver
 from .model_loader import ModelLoader, load_model_weights
+from .model_saver import ModelSaver
 from .model_settings import MODEL_SETTINGS_NAME, ModelSettingsSaver, read_model_settings
-from .mutual_learning_trainer import MutualLearningTrainer, TrainingForward
 from .mutual_learning_trainer import (
     DIAGNOSTIC_KEYS,
     MutualLearningTrainer,
@@ -27,23 +33,16 @@ from .noisy_label_methods import (
     reinitialized_copy,
 )
 from .non_finite_loss import NonFiniteLossError, StopOnNonFiniteLoss
-from .random_state import capture_random_state, random_transforms, restore_random_state
-from .sliding_window import SW_AVERAGES, SlidingWindowAverageInferer, overlap_for_stride
-from .joint_embedding_objectives import (
-    BarlowTwinsObjective,
-    BYOLObjective,
-    ContrastiveObjective,
-    MoCoObjective,
-    SimSiamObjective,
-)
-from .pretrained_saver import PretrainedSaver
 from .pretext_objectives import JigsawObjective, RotationObjective
+from .pretrained_saver import PretrainedSaver
+from .random_state import capture_random_state, random_transforms, restore_random_state
+from .slice_overlay import SliceOverlaySaver, busiest_slice, mask_of
+from .sliding_window import SW_AVERAGES, SlidingWindowAverageInferer, overlap_for_stride
+from .spml_trainer import SPML_LOSS_KEYS, SinglePositiveTrainer, SPMLTrainingForward
 from .ssl_objective import SSLObjective, features, frozen_copy, momentum_update
 from .ssl_pretrainer import SSL_OBJECTIVES, SSL_OPTIONS, SSLPretrainer, ssl_objective
-from .vae_objective import VAEObjective
-from .slice_overlay import SliceOverlaySaver, busiest_slice, mask_of
-from .spml_trainer import SPML_LOSS_KEYS, SinglePositiveTrainer, SPMLTrainingForward
 from .training_checkpoint import TrainingCheckpoint, latest_checkpoint, load_latest_checkpoint
+from .vae_objective import VAEObjective
 
 __all__ = [
     "MutualLearningTrainer",

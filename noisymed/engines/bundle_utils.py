@@ -41,7 +41,13 @@ def sample_names(batch: Sequence[Mapping], key: str = "image") -> list[dict[str,
     names = []
     for item in batch:
         meta = getattr(item.get(key), "meta", {}) or {}
-        candidates = (item.get(f"{key}_source"), item.get("path"), meta.get("filename_or_obj"), item.get("index"), item.get("case"))
+        candidates = (
+            item.get(f"{key}_source"),
+            item.get("path"),
+            meta.get("filename_or_obj"),
+            item.get("index"),
+            item.get("case"),
+        )
         for name in candidates:
             if name is not None:
                 names.append({"filename_or_obj": str(name.item() if hasattr(name, "item") else name)})

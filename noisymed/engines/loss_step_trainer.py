@@ -75,5 +75,3 @@ class LossStepTrainer(SupervisedTrainer):
         engine.optimizer.step()
         engine.fire_event(IterationEvents.MODEL_COMPLETED)
         return engine.state.output
-
-

@@ -36,7 +36,7 @@ def _scale_hint(settings: Mapping[str, Any], file_shape: tuple, net_shape: tuple
     """``"trained with features 32, this config has 16: pass --features 32"`` when one option explains the shapes."""
     if len(file_shape) != len(net_shape):
         return ""
-    dims = [(f, n) for f, n in zip(file_shape, net_shape) if f != n]
+    dims = [(f, n) for f, n in zip(file_shape, net_shape, strict=True) if f != n]
     if not dims or any(n == 0 for _, n in dims):
         return ""
     ratio = Fraction(dims[0][0], dims[0][1])
@@ -88,14 +88,18 @@ def load_model_weights(
         )
     differ = [k for k in settings if k in recorded and settings_differ(recorded[k], settings[k])]
     if differ:
-        lines = "; ".join(f"{k}: trained with {json.dumps(recorded[k])}, this run has {json.dumps(settings[k])}" for k in differ)
+        lines = "; ".join(
+            f"{k}: trained with {json.dumps(recorded[k])}, this run has {json.dumps(settings[k])}" for k in differ
+        )
         options = " ".join(f"--{k}" for k in differ)
         raise ValueError(
             f"{path}: this run contradicts the settings the model was trained with ({settings_file}): {lines}. "
             f"Drop {options} (the recorded values are used by default) or pass the recorded values."
         )
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no trained model here; train the bundle first or set bundle_root to where it was trained.")
+        raise FileNotFoundError(
+            f"{path}: no trained model here; train the bundle first or set bundle_root to where it was trained."
+        )
     try:
         obj = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
@@ -112,7 +116,9 @@ def load_model_weights(
     own = network.state_dict()
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
-    shapes = [(k, tuple(state[k].shape), tuple(own[k].shape)) for k in own if k in state and state[k].shape != own[k].shape]
+    shapes = [
+        (k, tuple(state[k].shape), tuple(own[k].shape)) for k in own if k in state and state[k].shape != own[k].shape
+    ]
     if missing or unexpected or shapes:
         parts = []
         if shapes:

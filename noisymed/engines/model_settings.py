@@ -57,7 +57,7 @@ def settings_differ(a: Any, b: Any) -> bool:
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) != len(b) or any(settings_differ(x, y) for x, y in zip(a, b))
+        return len(a) != len(b) or any(settings_differ(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
         return set(a) != set(b) or any(settings_differ(a[k], b[k]) for k in a)
     return a != b

@@ -70,7 +70,11 @@ def reinitialized_copy(network: nn.Module) -> nn.Module:
 
 def _distributed(module: nn.Module, device: torch.device) -> nn.Module:
     """``module`` wrapped in DDP when a process group with several ranks is running, so its gradients are synced."""
-    if torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_world_size() > 1:
+    if (
+        torch.distributed.is_available()
+        and torch.distributed.is_initialized()
+        and torch.distributed.get_world_size() > 1
+    ):
         ids = [device] if device.type == "cuda" else None
         return nn.parallel.DistributedDataParallel(module, device_ids=ids)
     return module

@@ -77,7 +77,9 @@ class JigsawObjective(SSLObjective):
     def forward(self, backbone, view1, view2, labels):
         images = view1 if view2 is None else torch.cat([view1, view2], 0)
         if images.ndim - 2 != self.spatial_dims:
-            raise ValueError(f"jigsaw was built for {self.spatial_dims}D images, got a batch of shape {tuple(images.shape)}.")
+            raise ValueError(
+                f"jigsaw was built for {self.spatial_dims}D images, got a batch of shape {tuple(images.shape)}."
+            )
         order = torch.randint(0, self.permutations.shape[0], (images.shape[0],)).to(images.device)
         tiles = jigsaw_tiles(images, self.permutations, order)  # (B, T, C, *tile)
         b, t = tiles.shape[:2]

@@ -160,7 +160,7 @@ def restore_random_state(state: Mapping[str, Any], data_loader: Any = None) -> l
     transforms = random_transforms(getattr(data_loader, "dataset", None))
     saved = list(state.get("transforms", []))
     if len(saved) == len(transforms):
-        for t, s in zip(transforms, saved):  # transforms sharing one generator get the same state twice
+        for t, s in zip(transforms, saved, strict=True):  # transforms sharing one generator get the same state twice
             _set_numpy_state(t.R, s)
     else:
         problems.append(

@@ -81,7 +81,9 @@ class SliceOverlaySaver:
         if name is None:
             meta = getattr(item.get(image_key), "meta", {}) or {}
             name = Path(str(meta.get("filename_or_obj", ""))).name.split(".")[0] or None
-        text = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(name if name is not None else f"case{index}"))
+        text = "".join(
+            c if c.isalnum() or c in "-_." else "_" for c in str(name if name is not None else f"case{index}")
+        )
         taken = {p.name for p in self.saved}
         return text if f"overlay_{text}.png" not in taken else f"{text}_{index}"  # e.g. every LA case is mri_norm2.h5
 
@@ -90,7 +92,7 @@ class SliceOverlaySaver:
         items = output if isinstance(output, (list, tuple)) else [output]
         sources = batch if isinstance(batch, (list, tuple)) and len(batch) == len(items) else [None] * len(items)
         _, image_key, label_key, pred_key = self.keys
-        for item, source in zip(items, sources):
+        for item, source in zip(items, sources, strict=True):
             if len(self.saved) >= self.num_cases:
                 return
             if not isinstance(item, dict) or image_key not in item or pred_key not in item:
@@ -109,4 +111,6 @@ class SliceOverlaySaver:
             name = self._name(item, source, len(self.saved))
             path = self.output_dir / f"overlay_{name}.png"
             refuse_overwrite([path], self.overwrite, hint="pass another output folder")
-            self.saved.append(plot_overlay(image, path, label=label, pred=pred, title=f"{name}{where}", overwrite=self.overwrite))
+            self.saved.append(
+                plot_overlay(image, path, label=label, pred=pred, title=f"{name}{where}", overwrite=self.overwrite)
+            )

@@ -48,10 +48,10 @@ def overlap_for_stride(roi_size: Sequence[int], stride: Sequence[int] | int) -> 
     steps = [stride] * len(roi) if isinstance(stride, int) else list(stride)
     if len(steps) != len(roi):
         raise ValueError(f"stride {list(steps)} must have one value per axis of roi_size {roi}.")
-    for s, r in zip(steps, roi):
+    for s, r in zip(steps, roi, strict=True):
         if isinstance(s, bool) or not isinstance(s, int) or not 1 <= s <= r:
             raise ValueError(f"stride {list(steps)}: each value must be an integer in 1..roi size {roi}, got {s!r}.")
-    return [max(0.0, 1.0 - (s + 0.5) / r) for s, r in zip(steps, roi)]  # stride == roi: no overlap
+    return [max(0.0, 1.0 - (s + 0.5) / r) for s, r in zip(steps, roi, strict=True)]  # stride == roi: no overlap
 
 
 class SlidingWindowAverageInferer(SlidingWindowInferer):

@@ -62,10 +62,10 @@ class SinglePositiveTrainer(LossStepTrainer):
     training. With pseudo labels on, each epoch's ``engine.state.metrics`` get ``pseudo_pos_rate`` (the share
     of unobserved labels made pseudo positive) and, where the batch has ``truth_key``, ``pseudo_pos_precision``
     (the share of those that are true positives) and ``hidden_pos_recall`` (the share of the hidden true
-    positives recovered), so that logs show whether IPC recovers anything. ``loss_function.set_epoch(epoch)`` (0-based) is called at each epoch start where it exists
-    (LL-R/LL-Ct), and ``index`` is passed where the loss has ``requires_index`` (ROLE). The engine output
-    holds ``image``, ``label``, ``pred`` (weak-view logits), ``loss`` and :data:`SPML_LOSS_KEYS`; MONAI's
-    ``IterationEvents`` fire as in ``SupervisedTrainer``.
+    positives recovered), so that logs show whether IPC recovers anything. ``loss_function.set_epoch(epoch)``
+    (0-based) is called at each epoch start where it exists (LL-R/LL-Ct), and ``index`` is passed where the loss
+    has ``requires_index`` (ROLE). The engine output holds ``image``, ``label``, ``pred`` (weak-view logits),
+    ``loss`` and :data:`SPML_LOSS_KEYS`; MONAI's ``IterationEvents`` fire as in ``SupervisedTrainer``.
 
     Args:
         device: torch device.
@@ -119,7 +119,12 @@ class SinglePositiveTrainer(LossStepTrainer):
         train_handlers: Sequence | None = None,
         **kwargs: Any,
     ):
-        for name, value in (("ipc_weight", ipc_weight), ("fpc_weight", fpc_weight), ("btc_weight", btc_weight), ("rampup_epochs", rampup_epochs)):
+        for name, value in (
+            ("ipc_weight", ipc_weight),
+            ("fpc_weight", fpc_weight),
+            ("btc_weight", btc_weight),
+            ("rampup_epochs", rampup_epochs),
+        ):
             if value < 0:
                 raise ValueError(f"{name} must be >= 0, got {value}.")
         check_thresholds(tau_pos, tau_neg)

@@ -38,9 +38,9 @@ def momentum_update(target: nn.Module, online: nn.Module, momentum: float) -> No
     """
     online = getattr(online, "module", online)
     t_params, o_params = list(target.parameters()), list(online.parameters())
-    if len(t_params) != len(o_params) or any(t.shape != o.shape for t, o in zip(t_params, o_params)):
+    if len(t_params) != len(o_params) or any(t.shape != o.shape for t, o in zip(t_params, o_params, strict=True)):
         raise ValueError("momentum target and online module differ in their parameters.")
-    for t, o in zip(t_params, o_params):
+    for t, o in zip(t_params, o_params, strict=True):
         t.mul_(momentum).add_(o.detach(), alpha=1.0 - momentum)
 
 

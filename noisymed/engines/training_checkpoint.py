@@ -313,7 +313,9 @@ class TrainingCheckpoint:
         saved_modules = ckpt.get("engine_modules")
         if saved_modules is None:
             if modules:
-                logger.warning(f"{path} holds no state of the trainer's {sorted(modules)} (older checkpoint): restarted")
+                logger.warning(
+                    f"{path} holds no state of the trainer's {sorted(modules)} (older checkpoint): restarted"
+                )
             saved_modules = {}
         elif set(saved_modules) != set(modules):
             raise ValueError(
@@ -335,7 +337,9 @@ class TrainingCheckpoint:
         trainer["max_epochs"] = max_epochs
         epoch = trainer["iteration"] // trainer["epoch_length"] if trainer.get("epoch_length") else 0
         if max_epochs is not None and epoch > max_epochs:
-            raise ValueError(f"{path} is at epoch {epoch}, beyond this run's max_epochs={max_epochs}: raise it to go on")
+            raise ValueError(
+                f"{path} is at epoch {epoch}, beyond this run's max_epochs={max_epochs}: raise it to go on"
+            )
         engine.load_state_dict(trainer)
         evaluator_state = ckpt.get("evaluator")
         if self.evaluator is not None and evaluator_state:

@@ -46,7 +46,11 @@ def rewrite_config(config: Any, package: str = "noisymed", prefix: str = "script
 
 def _imports_package(text: str, package: str) -> bool:
     words = text[1:].split()
-    return len(words) >= 2 and words[0] in ("import", "from") and (words[1] == package or words[1].startswith(package + "."))
+    return (
+        len(words) >= 2
+        and words[0] in ("import", "from")
+        and (words[1] == package or words[1].startswith(package + "."))
+    )
 
 
 def config_imports(config: Any) -> set[str]:

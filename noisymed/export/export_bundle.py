@@ -53,7 +53,9 @@ def _check_sources(bundle: Path) -> None:
             )
         if any(m.startswith("docs/") or m == "LICENSE" for m in missing):
             hints.append("the zoo asks for a LICENSE, docs/README.md and docs/data_license.txt (the data's terms)")
-        raise FileNotFoundError(f"{bundle}: cannot export, missing {', '.join(missing)}: {'; '.join(hints) or 'add them'}.")
+        raise FileNotFoundError(
+            f"{bundle}: cannot export, missing {', '.join(missing)}: {'; '.join(hints) or 'add them'}."
+        )
 
 
 def _fake_shape(spec: list, n: int = 4, p: int = 4) -> list[int]:
@@ -114,11 +116,7 @@ def _copy_file(source: Path, target: Path) -> None:
 
 
 def export_bundle(
-    bundle: str | Path,
-    out: str | Path,
-    weights: str = "auto",
-    fp16_tolerance: float = 1e-3,
-    overwrite: bool = False,
+    bundle: str | Path, out: str | Path, weights: str = "auto", fp16_tolerance: float = 1e-3, overwrite: bool = False
 ) -> dict[str, Any]:
     """Write ``<out>/<name>/`` (a self-contained model-zoo bundle) and ``<out>/<name>_v<version>.zip``.
 
@@ -219,7 +217,9 @@ def _build(bundle: Path, stage: Path, meta: dict, weights: str, fp16_tolerance: 
             _copy_file(path, stage / "scripts" / rel)
     if not (stage / "scripts" / "__init__.py").is_file():
         write_text_atomic(stage / "scripts" / "__init__.py", '"""Code this bundle runs: a copy of noisymed."""\n')
-    eager, lazy = third_party_imports([*vendored, *sorted((stage / "scripts").glob("*.py"))], own=("noisymed", "scripts"))
+    eager, lazy = third_party_imports(
+        [*vendored, *sorted((stage / "scripts").glob("*.py"))], own=("noisymed", "scripts")
+    )
     imported = {m for m in imported if m not in sys.stdlib_module_names and m not in ("scripts", "noisymed")}
     # what the source metadata required stays required (e.g. tensorboard, used through MONAI's handlers)
     listed = {k for k in meta.get("required_packages_version", {}) if k != "noisymed"}
@@ -229,7 +229,9 @@ def _build(bundle: Path, stage: Path, meta: dict, weights: str, fp16_tolerance: 
     providers = metadata.packages_distributions()
     missing_optional = sorted(m for m in lazy if m not in providers)  # features this installation lacks too
     optional = {
-        k: v for k, v in installed_versions(lazy - set(missing_optional), drop=_VERSIONED_ELSEWHERE).items() if k not in required
+        k: v
+        for k, v in installed_versions(lazy - set(missing_optional), drop=_VERSIONED_ELSEWHERE).items()
+        if k not in required
     }
     meta = dict(meta)
     meta["required_packages_version"] = dict(sorted(required.items(), key=lambda kv: kv[0].lower()))
@@ -272,10 +274,12 @@ def _build(bundle: Path, stage: Path, meta: dict, weights: str, fp16_tolerance: 
         stage / "large_files.yml",
         "# Files over the model zoo's 25 MB limit, or hosted outside its repository: upload each file and fill in\n"
         "# its url; hash_val is the SHA-256 of the exported file.\n"
-        f'large_files:\n  - path: "models/model.pt"\n    url: ""\n    hash_val: "{sha}"\n    hash_type: "sha256"\n',
+        f'large_files:\n  - path: "models/model.pt"\n    url: ""\n    hash_val: {json.dumps(sha)}\n    hash_type: "sha256"\n',
     )
     report["weights"]["sha256"] = sha
-    too_large = [str(p.relative_to(stage)) for p in stage.rglob("*") if p.is_file() and p.stat().st_size > ZOO_MAX_FILE_BYTES]
+    too_large = [
+        str(p.relative_to(stage)) for p in stage.rglob("*") if p.is_file() and p.stat().st_size > ZOO_MAX_FILE_BYTES
+    ]
     report["files_over_zoo_limit"] = too_large
     return report
 

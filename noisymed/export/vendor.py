@@ -20,11 +20,47 @@ def _relative(module: str, package: str, importer: str, is_package: bool) -> str
     return "." * (depth + 1) + ".".join(target[1:])
 
 
+#: The line length of the model zoo's black and isort settings; a rewritten import that fits is put on one line.
+ZOO_LINE_LENGTH = 120
+
+
+def _import_text(node: ast.ImportFrom, lines: list[str], module: str) -> list[str]:
+    """The lines of ``node`` with its module replaced by ``module``: one line where the statement spanned several
+    (a parenthesised name list, no comment) and its one-line form now fits in :data:`ZOO_LINE_LENGTH`, as black
+    (``--skip-magic-trailing-comma``) and isort (profile black) write it."""
+    text = lines[node.lineno - 1 : node.end_lineno]
+    first = text[0]
+    start = first.index("from", node.col_offset) + len("from ")
+    end = first.index(node.module, start) + len(node.module)
+    text = [first[:start] + module + first[end:], *text[1:]]
+    if len(text) > 1 and not any("#" in line for line in text) and not text[-1][node.end_col_offset :].strip():
+        names = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in node.names)
+        one_line = f"{first[: node.col_offset]}from {module} import {names}"
+        if len(one_line) <= ZOO_LINE_LENGTH:
+            text = [one_line + "\n"]
+    return text
+
+
+def _statement_lists(tree: ast.AST) -> list[list[ast.stmt]]:
+    """Every list of statements in ``tree`` (the module body, function bodies, ``if``/``try`` branches ...)."""
+    out = []
+    for node in ast.walk(tree):
+        for field in ("body", "orelse", "finalbody"):
+            value = getattr(node, field, None)
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                out.append(value)
+    return out
+
+
 def _rewrite_imports(source: str, path: Path, package: str, module: str, is_package: bool) -> str:
-    """``source`` with every ``from <package>[.x] import y`` made relative; ``import <package>`` is refused."""
+    """``source`` with every ``from <package>[.x] import y`` made relative; ``import <package>`` is refused.
+
+    The rewritten imports join the relative ones as isort (profile black) wants them: one block, no blank line
+    between the two, ``..`` before ``.``, and each statement on one line where it now fits.
+    """
     tree = ast.parse(source, filename=str(path))
     lines = source.splitlines(keepends=True)
-    edits: list[tuple[int, int, int, str]] = []
+    rewritten: dict[int, tuple[str, list[str]]] = {}  # id of the statement -> its relative module, its new lines
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -35,12 +71,46 @@ def _rewrite_imports(source: str, path: Path, package: str, module: str, is_pack
                     )
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module is not None:
             if node.module == package or node.module.startswith(package + "."):
-                line = lines[node.lineno - 1]
-                start = line.index("from", node.col_offset) + len("from ")
-                end = line.index(node.module, start) + len(node.module)
-                edits.append((node.lineno - 1, start, end, _relative(node.module, package, module, is_package)))
-    for row, start, end, text in sorted(edits, reverse=True):
-        lines[row] = lines[row][:start] + text + lines[row][end:]
+                relative = _relative(node.module, package, module, is_package)
+                rewritten[id(node)] = relative, _import_text(node, lines, relative)
+    if not rewritten:
+        return source
+
+    def relative_module(node: ast.stmt) -> str | None:
+        if id(node) in rewritten:
+            return rewritten[id(node)][0]
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            return "." * node.level + (node.module or "")
+        return None
+
+    def sort_key(node: ast.stmt) -> tuple[int, str]:  # isort's order: more leading dots first, then the name
+        name = relative_module(node) or ""
+        dots = len(name) - len(name.lstrip("."))
+        return -dots, name[dots:].lower()
+
+    edits: list[tuple[int, int, list[str]]] = []  # rows [start, end) replaced by lines
+    for body in _statement_lists(tree):
+        i = 0
+        while i < len(body):
+            run = [body[i]]  # relative imports (after the rewrite) with only blank lines between them
+            while i + len(run) < len(body):
+                prev, nxt = run[-1], body[i + len(run)]
+                gap = lines[prev.end_lineno : nxt.lineno - 1]
+                if relative_module(prev) is None or relative_module(nxt) is None or nxt.lineno <= prev.end_lineno:
+                    break
+                if any(line.strip() for line in gap):
+                    break
+                run.append(nxt)
+            if any(id(n) in rewritten for n in run):
+                text = []
+                for node in sorted(run, key=sort_key) if len(run) > 1 else run:
+                    text += (
+                        rewritten[id(node)][1] if id(node) in rewritten else lines[node.lineno - 1 : node.end_lineno]
+                    )
+                edits.append((run[0].lineno - 1, run[-1].end_lineno, text))
+            i += len(run)
+    for start, end, text in sorted(edits, reverse=True):
+        lines[start:end] = text
     return "".join(lines)
 
 

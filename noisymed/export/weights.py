@@ -34,7 +34,9 @@ def half_precision_state(state: Mapping[str, torch.Tensor]) -> dict[str, torch.T
 
 
 @torch.no_grad()
-def half_precision_error(network: nn.Module, state: Mapping[str, torch.Tensor], inputs: torch.Tensor) -> dict[str, float]:
+def half_precision_error(
+    network: nn.Module, state: Mapping[str, torch.Tensor], inputs: torch.Tensor
+) -> dict[str, float]:
     """How far the outputs of ``network`` move when its weights are stored in float16 instead of float32.
 
     Both runs compute in float32 (the float16 weights are cast back on loading), in eval mode, on ``inputs``.

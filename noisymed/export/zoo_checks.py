@@ -76,12 +76,21 @@ def check_bundle(bundle: str | Path, schema: str | Path | None, forbid: tuple[st
     done = []
     for name in forbid:
         if importlib.util.find_spec(name) is not None:
-            raise AssertionError(f"{name} is importable here ({importlib.util.find_spec(name).origin}): not a clean check.")
+            raise AssertionError(
+                f"{name} is importable here ({importlib.util.find_spec(name).origin}): not a clean check."
+            )
     if forbid:
         done.append(f"not importable: {', '.join(forbid)}")
     sys.path.insert(0, str(bundle))
 
-    for rel in ("configs/metadata.json", "configs/inference.json", "LICENSE", "docs/README.md", "docs/data_license.txt", "models/model.pt"):
+    for rel in (
+        "configs/metadata.json",
+        "configs/inference.json",
+        "LICENSE",
+        "docs/README.md",
+        "docs/data_license.txt",
+        "models/model.pt",
+    ):
         if not (bundle / rel).is_file():
             raise AssertionError(f"{bundle}: {rel} is missing.")
     large = _large_files(bundle)
@@ -113,7 +122,9 @@ def check_bundle(bundle: str | Path, schema: str | Path | None, forbid: tuple[st
         done.append("verify_metadata")
     else:
         done.append("verify_metadata SKIPPED (no schema file given)")
-    verify_net_in_out(net_id="network_def", meta_file=meta_file, config_file=infer_file, bundle_root=str(bundle), n=1, device="cpu")
+    verify_net_in_out(
+        net_id="network_def", meta_file=meta_file, config_file=infer_file, bundle_root=str(bundle), n=1, device="cpu"
+    )
     done.append("verify_net_in_out")
     import torch
 
@@ -131,8 +142,12 @@ def check_bundle(bundle: str | Path, schema: str | Path | None, forbid: tuple[st
         if not config.is_file():
             continue
         with tempfile.TemporaryDirectory() as tmp:
-            overrides = {"bundle_root": tmp} if workflow_type == "train" else {"bundle_root": str(bundle), "dataset_dir": tmp}
-            workflow = ConfigWorkflow(config_file=str(config), meta_file=meta_file, workflow_type=workflow_type, **overrides)
+            overrides = (
+                {"bundle_root": tmp} if workflow_type == "train" else {"bundle_root": str(bundle), "dataset_dir": tmp}
+            )
+            workflow = ConfigWorkflow(
+                config_file=str(config), meta_file=meta_file, workflow_type=workflow_type, **overrides
+            )
             workflow.initialize()
             missing = workflow.check_properties()
             if missing:

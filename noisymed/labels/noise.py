@@ -362,7 +362,7 @@ def noise_record(clean: ArrayLike, noisy: ArrayLike, matrix: ArrayLike, **settin
         "expected_rate": float((counts * p).sum() / c.size) if c.size else 0.0,
         "realised_rate": float(flipped.sum() / c.size) if c.size else 0.0,
         "class_counts": counts.tolist(),
-        "per_class_rate": [float(f / m) if m else None for f, m in zip(flipped, counts)],
+        "per_class_rate": [float(f / m) if m else None for f, m in zip(flipped, counts, strict=True)],
         "confusion": confusion.tolist(),
     }
     record.update(settings)
@@ -530,11 +530,7 @@ def _item_label(value: Any, i: int, key: str) -> int:
 
 
 def apply_label_noise(
-    datalist: list[dict],
-    out_file: str | Path,
-    key: str = "label",
-    clean_key: str = "clean_label",
-    **make_kwargs: Any,
+    datalist: list[dict], out_file: str | Path, key: str = "label", clean_key: str = "clean_label", **make_kwargs: Any
 ) -> list[dict]:
     """Copies of the datalist items with noisy labels, the noise stored in (or reused from) ``out_file``.
 
@@ -569,5 +565,6 @@ def apply_label_noise(
         clean.append(_item_label(item[key], i, key))
     record = load_or_make_noisy_labels(out_file, clean, **make_kwargs)
     return [
-        {**item, key: int(noisy), clean_key: c} for item, c, noisy in zip(datalist, clean, record["noisy_labels"])
+        {**item, key: int(noisy), clean_key: c}
+        for item, c, noisy in zip(datalist, clean, record["noisy_labels"], strict=True)
     ]

@@ -176,7 +176,9 @@ def load_or_simulate_single_positive(
         got = {k: record.get(k) for k in wanted}
         base_classes = record["classes"][:-1] if record.get("no_positive") == "no_finding" else record["classes"]
         if got != wanted or base_classes != list(classes):
-            raise ValueError(f"{path}: labels drawn with {got}, classes {base_classes}; asked for {wanted}, {list(classes)}.")
+            raise ValueError(
+                f"{path}: labels drawn with {got}, classes {base_classes}; asked for {wanted}, {list(classes)}."
+            )
         if sorted(list(record["observed"]) + record["dropped"]) != ids:
             raise ValueError(f"{path}: labels drawn for other images; delete the file or use another path.")
     else:

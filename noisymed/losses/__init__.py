@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from .barlow_twins import BarlowTwinsLoss
+from .consistency import PseudoLabelConsistencyLoss, check_thresholds, make_pseudo_labels
 from .contrastive import SupConLoss
 from .cosine_prediction import BYOLLoss, SimSiamLoss
 from .info_nce import InfoNCELoss
 from .reliable_pseudo_label import CE_INPUTS, PseudoLabelTerm, ReliablePseudoLabelLoss, reliable_pseudo_label_term
 from .robust import GeneralizedCrossEntropyLoss, SymmetricCrossEntropyLoss
-from .consistency import PseudoLabelConsistencyLoss, check_thresholds, make_pseudo_labels
-from .reliable_pseudo_label import CE_INPUTS, PseudoLabelTerm, ReliablePseudoLabelLoss, reliable_pseudo_label_term
-from .vae import VAELoss
 from .spml import (
     SPML_METHODS,
     AssumeNegativeLoss,
@@ -23,6 +21,7 @@ from .spml import (
     WeakAssumeNegativeLoss,
     spml_loss,
 )
+from .vae import VAELoss
 
 __all__ = [
     "ReliablePseudoLabelLoss",

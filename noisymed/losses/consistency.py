@@ -54,7 +54,9 @@ def make_pseudo_labels(
     """
     check_thresholds(tau_pos, tau_neg)
     if weak_logits.shape != observed.shape:
-        raise ValueError(f"weak_logits {tuple(weak_logits.shape)} and observed {tuple(observed.shape)} differ in shape.")
+        raise ValueError(
+            f"weak_logits {tuple(weak_logits.shape)} and observed {tuple(observed.shape)} differ in shape."
+        )
     p = torch.sigmoid(weak_logits.detach())
     obs = observed.to(p.dtype) > 0.5
     positive = (p > tau_pos) | obs
@@ -91,6 +93,8 @@ class PseudoLabelConsistencyLoss(nn.Module):
             ValueError: for mismatched shapes.
         """
         if logits.shape != targets.shape or logits.shape != mask.shape:
-            raise ValueError(f"shapes differ: logits {tuple(logits.shape)}, targets {tuple(targets.shape)}, mask {tuple(mask.shape)}.")
+            raise ValueError(
+                f"shapes differ: logits {tuple(logits.shape)}, targets {tuple(targets.shape)}, mask {tuple(mask.shape)}."
+            )
         bce = F.binary_cross_entropy_with_logits(logits, targets.to(logits.dtype), reduction="none")
         return (mask.to(logits.dtype) * bce).sum() / logits.numel()

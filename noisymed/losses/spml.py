@@ -40,7 +40,9 @@ SPML_METHODS = ("full", "an", "wan", "ls", "epr", "role", "em", "ll_r", "ll_ct")
 
 def _check(logits: torch.Tensor, observed: torch.Tensor) -> torch.Tensor:
     if logits.ndim != 2 or logits.shape != observed.shape:
-        raise ValueError(f"logits and observed must both be (B, C); got {tuple(logits.shape)} and {tuple(observed.shape)}.")
+        raise ValueError(
+            f"logits and observed must both be (B, C); got {tuple(logits.shape)} and {tuple(observed.shape)}."
+        )
     return observed.to(logits.dtype)
 
 
@@ -207,7 +209,9 @@ class ROLELoss(nn.Module):
             raise ValueError("ROLE needs the training-set index of each sample (index=...).")
         index = torch.as_tensor(index, device=self.label_logits.device).long().reshape(-1)
         if index.numel() != logits.shape[0] or int(index.min()) < 0 or int(index.max()) >= self.label_logits.shape[0]:
-            raise ValueError(f"index must hold {logits.shape[0]} values in [0, {self.label_logits.shape[0]}), got {index.tolist()}.")
+            raise ValueError(
+                f"index must hold {logits.shape[0]} values in [0, {self.label_logits.shape[0]}), got {index.tolist()}."
+            )
         est = self.label_logits[index].to(logits.device)
         loss_p = self._side(logits, torch.sigmoid(est).detach(), y, self.k)
         loss_y = self._side(est, torch.sigmoid(logits).detach(), y, self.k)
@@ -292,11 +296,7 @@ class LargeLossLoss(nn.Module):
 
 
 def spml_loss(
-    method: str,
-    num_classes: int,
-    num_samples: int | None = None,
-    expected_positives: float = 1.0,
-    **kwargs: float,
+    method: str, num_classes: int, num_samples: int | None = None, expected_positives: float = 1.0, **kwargs: float
 ) -> nn.Module:
     """Build a loss by name (the bundle's ``method`` override).
 

@@ -11,17 +11,9 @@ from noisymed.metrics.multilabel import (
     save_multilabel_predictions,
     save_multilabel_report,
 )
-from noisymed.metrics.separability import fisher_separability, pca_features
 from noisymed.metrics.segmentation import METRIC_NAMES, SegmentationSurfaceMetric
-from noisymed.metrics.surface import (
-    CONVENTIONS,
-    asd,
-    dice,
-    hd95,
-    jaccard,
-    segmentation_scores,
-    surface_distances,
-)
+from noisymed.metrics.separability import fisher_separability, pca_features
+from noisymed.metrics.surface import CONVENTIONS, asd, dice, hd95, jaccard, segmentation_scores, surface_distances
 
 __all__ = [
     "fisher_separability",

@@ -22,7 +22,15 @@ from scipy.stats import rankdata
 
 from noisymed.utils import write_text_atomic
 
-__all__ = ["average_precision", "roc_auc", "multilabel_scores", "MultiLabelMetric", "MULTILABEL_METRICS", "save_multilabel_report", "save_multilabel_predictions"]
+__all__ = [
+    "average_precision",
+    "roc_auc",
+    "multilabel_scores",
+    "MultiLabelMetric",
+    "MULTILABEL_METRICS",
+    "save_multilabel_report",
+    "save_multilabel_predictions",
+]
 
 MULTILABEL_METRICS = ("map", "auroc")
 

@@ -54,15 +54,7 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import binary_erosion, distance_transform_edt, generate_binary_structure
 
-__all__ = [
-    "CONVENTIONS",
-    "dice",
-    "jaccard",
-    "surface_distances",
-    "hd95",
-    "asd",
-    "segmentation_scores",
-]
+__all__ = ["CONVENTIONS", "dice", "jaccard", "surface_distances", "hd95", "asd", "segmentation_scores"]
 
 #: Supported conventions of :func:`segmentation_scores`.
 CONVENTIONS: tuple[str, ...] = ("literature", "mm", "strict")
@@ -194,9 +186,7 @@ def _directed(src_surface: np.ndarray, dst_surface: np.ndarray, spacing: np.ndar
     return np.asarray(dt[src_surface], dtype=np.float64)
 
 
-def _both_directions(
-    pred: np.ndarray, ref: np.ndarray, spacing: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray]:
+def _both_directions(pred: np.ndarray, ref: np.ndarray, spacing: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Directed surface distances pred→ref and ref→pred of two non-empty boolean masks.
 
     Args:
@@ -339,10 +329,7 @@ def asd(pred: Any, ref: Any, spacing: Sequence[float] | np.ndarray | None = None
 
 
 def segmentation_scores(
-    pred: Any,
-    ref: Any,
-    spacing: Sequence[float] | np.ndarray | None = None,
-    convention: str = "literature",
+    pred: Any, ref: Any, spacing: Sequence[float] | np.ndarray | None = None, convention: str = "literature"
 ) -> dict[str, float]:
     """Dice, Jaccard, HD95 and ASD of one binary prediction against its reference.
 

@@ -33,11 +33,14 @@ class BatchTransformer(nn.Module):
         mixed = btc(torch.randn(32, 1024))  # (32, 1024); row i depends on all 32 rows
     """
 
-    def __init__(self, dim: int, num_heads: int = 4, num_layers: int = 1, dim_feedforward: int = 512, dropout: float = 0.1):
+    def __init__(
+        self, dim: int, num_heads: int = 4, num_layers: int = 1, dim_feedforward: int = 512, dropout: float = 0.1
+    ):
         super().__init__()
         if min(dim, num_heads, num_layers, dim_feedforward) < 1:
             raise ValueError(
-                f"dim, num_heads, num_layers and dim_feedforward must be >= 1, got {dim}, {num_heads}, {num_layers}, {dim_feedforward}."
+                "dim, num_heads, num_layers and dim_feedforward must be >= 1, "
+                f"got {dim}, {num_heads}, {num_layers}, {dim_feedforward}."
             )
         if dim % num_heads:
             raise ValueError(f"dim={dim} is not divisible by num_heads={num_heads}.")

@@ -54,7 +54,7 @@ class FeatureDecoder(nn.Module):
         self.spatial_size, self.base = size, [max(1, math.ceil(s / 2 ** len(chans))) for s in size]
         self.project = nn.Linear(in_features, chans[0] * math.prod(self.base))
         stages: list[nn.Module] = []
-        for c_in, c_out in zip(chans, chans[1:] + chans[-1:]):
+        for c_in, c_out in zip(chans, chans[1:] + chans[-1:], strict=True):
             stages.append(UpSample(dims, c_in, c_out, scale_factor=2, mode="deconv"))
             stages.append(Convolution(dims, c_out, c_out, act="RELU", norm="BATCH"))
         stages.append(Convolution(dims, chans[-1], out_channels, kernel_size=1, conv_only=True))

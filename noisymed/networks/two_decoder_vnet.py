@@ -62,7 +62,7 @@ class VNetEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         skips: list[torch.Tensor] = []
-        for stage, down in zip(self.stages, self.downs):
+        for stage, down in zip(self.stages, self.downs, strict=True):
             x = stage(x)
             skips.append(x)
             x = down(x)
@@ -101,11 +101,19 @@ class VNetDecoder(nn.Module):
         widths = [features * 2**k for k in range(5)]
         self.ups = nn.ModuleList()
         self.stages = nn.ModuleList()
-        for k, n in zip(range(4, 0, -1), self.stage_convs):
+        for k, n in zip(range(4, 0, -1), self.stage_convs, strict=True):
             if upsample == "deconv":
                 up = Convolution(
-                    3, widths[k], widths[k - 1], strides=2, kernel_size=2, padding=0, output_padding=0, is_transposed=True,
-                    act="RELU", norm=norm,
+                    3,
+                    widths[k],
+                    widths[k - 1],
+                    strides=2,
+                    kernel_size=2,
+                    padding=0,
+                    output_padding=0,
+                    is_transposed=True,
+                    act="RELU",
+                    norm=norm,
                 )
             else:
                 up = nn.Sequential(
@@ -119,7 +127,7 @@ class VNetDecoder(nn.Module):
 
     def forward(self, skips: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         x = skips[4]
-        for i, (up, stage) in enumerate(zip(self.ups, self.stages)):
+        for i, (up, stage) in enumerate(zip(self.ups, self.stages, strict=True)):
             x = stage(up(x) + skips[3 - i])
         feat = self.dropout(x)
         return self.out_conv(feat), feat

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from .brain_mask import is_nonzero
 from .check_ct import CheckCT, CheckCTd
 from .check_image import CheckImage, CheckImaged, check_image
 from .check_volume import DEFAULT_MAX_VOXELS, CheckVolume, CheckVolumed
-from .brain_mask import is_nonzero
 from .contrastive_views import contrastive_view
 from .cxr_views import cxr_preprocessing, strong_view, weak_augmentation
 from .flip import RandFlipOneAxisd
@@ -18,8 +18,8 @@ from .load_image import (
     LoadClassificationImage,
     LoadClassificationImaged,
 )
-from .rotation_pretext import NUM_ROTATIONS, rotate_batch
 from .monochrome import PHOTOMETRIC_TAG, InvertMonochrome1, InvertMonochrome1d, photometric_interpretation
+from .rotation_pretext import NUM_ROTATIONS, rotate_batch
 from .save_mask import SaveMaskd
 
 __all__ = [

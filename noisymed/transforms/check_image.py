@@ -25,7 +25,9 @@ def _source(img: Any, source: Any) -> str:
     return str(name) if name else "an image"
 
 
-def check_image(img: torch.Tensor, spatial_dims: int | None = 2, finite: bool = True, source: Any = None, hint: str = "") -> torch.Tensor:
+def check_image(
+    img: torch.Tensor, spatial_dims: int | None = 2, finite: bool = True, source: Any = None, hint: str = ""
+) -> torch.Tensor:
     """Return ``img`` (channel first) unchanged, or raise naming its source.
 
     Args:

@@ -82,13 +82,11 @@ def jigsaw_tiles(images: torch.Tensor, permutations: torch.Tensor, labels: torch
             f"permutations must be (P, {tiles}) for {len(spatial)}D images, got {tuple(permutations.shape)}."
         )
     if labels.shape != (images.shape[0],) or int(labels.min()) < 0 or int(labels.max()) >= permutations.shape[0]:
-        raise ValueError(
-            f"labels must be ({images.shape[0]},) in [0, {permutations.shape[0]}), got {labels.tolist()}."
-        )
+        raise ValueError(f"labels must be ({images.shape[0]},) in [0, {permutations.shape[0]}), got {labels.tolist()}.")
     half = [s // 2 for s in spatial]
     grid = []
     for corner in itertools.product((0, 1), repeat=len(spatial)):
-        index = tuple(slice(c * h, (c + 1) * h) for c, h in zip(corner, half))
+        index = tuple(slice(c * h, (c + 1) * h) for c, h in zip(corner, half, strict=True))
         grid.append(images[(slice(None), slice(None), *index)])
     stacked = torch.stack(grid, 1)  # (B, T, C, *tile)
     order = permutations.to(images.device)[labels.to(images.device)]  # (B, T)

@@ -40,5 +40,5 @@ def rotate_batch(images: torch.Tensor, generator: torch.Generator | None = None)
             f"shape {tuple(images.shape)}: resize to a square spatial_size first."
         )
     k = torch.randint(0, NUM_ROTATIONS, (images.shape[0],), generator=generator).to(images.device)
-    rotated = torch.stack([torch.rot90(img, int(turns), dims=(1, 2)) for img, turns in zip(images, k)])
+    rotated = torch.stack([torch.rot90(img, int(turns), dims=(1, 2)) for img, turns in zip(images, k, strict=True)])
     return rotated, k

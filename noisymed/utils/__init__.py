@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from .atomic_write import TEMP_MARK, atomic_path, remove_temporaries, torch_save_atomic, write_bytes_atomic, write_text_atomic
+from .atomic_write import (
+    TEMP_MARK,
+    atomic_path,
+    remove_temporaries,
+    torch_save_atomic,
+    write_bytes_atomic,
+    write_text_atomic,
+)
 from .figures import new_figure, plot_bars, plot_curves, plot_overlay, save_figure
 from .flags import as_bool
 from .options import as_int, as_size, as_spacing

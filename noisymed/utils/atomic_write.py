@@ -16,7 +16,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_path", "write_bytes_atomic", "write_text_atomic", "torch_save_atomic", "remove_temporaries", "TEMP_MARK"]
+__all__ = [
+    "atomic_path",
+    "write_bytes_atomic",
+    "write_text_atomic",
+    "torch_save_atomic",
+    "remove_temporaries",
+    "TEMP_MARK",
+]
 
 TEMP_MARK = ".tmp"
 """Part of every temporary name (``.<name>.<random>.tmp<suffixes>``): a leftover of a killed write matches

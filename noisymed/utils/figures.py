@@ -91,9 +91,9 @@ def plot_curves(
     fig = new_figure(4.2 * len(panels) + 1.6, 3.8)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     handles = {}
-    for ax, (name, lines) in zip(axes, panels.items()):
+    for ax, (name, lines) in zip(axes, panels.items(), strict=True):
         for label, points in lines.items():
-            xs, ys = zip(*points) if points else ((), ())
+            xs, ys = zip(*points, strict=True) if points else ((), ())
             colour = colours[labels.index(label)]
             handles[label] = ax.plot(xs, ys, marker="." if len(xs) < 30 else None, label=label, color=colour)[0]
         ax.set_title(name)
@@ -139,7 +139,11 @@ def plot_bars(
     for i, arm in enumerate(arms):
         xs = [g + (i - (len(arms) - 1) / 2) * width for g in range(len(groups)) if arm in list(groups.values())[g]]
         ys = [values[arm] for values in groups.values() if arm in values]
-        err = [errors.get(group, {}).get(arm, 0.0) for group, values in groups.items() if arm in values] if errors else None
+        err = (
+            [errors.get(group, {}).get(arm, 0.0) for group, values in groups.items() if arm in values]
+            if errors
+            else None
+        )
         ax.bar(xs, ys, width=width, yerr=err, label=arm, capsize=2 if errors else 0, color=colours[i])
     ax.set_xticks(range(len(groups)), list(groups))
     ax.set_ylabel(ylabel)
@@ -187,7 +191,7 @@ def plot_overlay(
     fig = new_figure(3.2 * len(shown), 3.4)
     axes = fig.subplots(1, len(shown), squeeze=False)[0]
     low, high = np.percentile(image, [1, 99]) if image.size else (0.0, 1.0)
-    for ax, (name, mask) in zip(axes, shown.items()):
+    for ax, (name, mask) in zip(axes, shown.items(), strict=True):
         ax.imshow(image.T, cmap="gray", vmin=low, vmax=high, origin="lower")
         if mask is not None:
             overlay = np.ma.masked_where(np.asarray(mask).T == 0, np.asarray(mask).T)

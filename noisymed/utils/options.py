@@ -47,7 +47,9 @@ def as_int(value: Any, name: str, minimum: int | None = None) -> int:
 
 def _as_sequence(value: Any, name: str, length: int, what: str) -> list:
     if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
-        raise ValueError(f"--{name} must be a list of {length} {what}, e.g. [{', '.join(['1'] * length)}]; got {value!r}.")
+        raise ValueError(
+            f"--{name} must be a list of {length} {what}, e.g. [{', '.join(['1'] * length)}]; got {value!r}."
+        )
     items = list(np.asarray(value, dtype=object).ravel()) if isinstance(value, np.ndarray) else list(value)
     if len(items) != length:
         raise ValueError(f"--{name} must have {length} values (one per spatial axis), got {len(items)}: {value!r}.")

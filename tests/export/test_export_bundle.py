@@ -26,6 +26,7 @@ from PIL import Image
 import noisymed.export.zoo_checks as zoo_checks
 from noisymed.data import ensure_la_demo, export_demo_inputs, make_classification_image, make_cxr_like_image, make_la_like_case
 from noisymed.export import export_bundle
+from tests.code_format import format_problems, python_files, skip_reason
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = REPO.parent / "shared" / "monai_schema" / "meta_schema_20240725.json"
@@ -118,6 +119,9 @@ def test_exported_bundle_passes_the_zoo_checks_without_noisymed(bundle, tmp_path
     meta = json.loads((exported / "configs" / "metadata.json").read_text())
     assert "noisymed" not in meta["required_packages_version"] and "pytorch-ignite" in meta["required_packages_version"]
     assert "noisymed" not in json.dumps(meta["optional_packages_version"])
+    if skip_reason() is None:  # the zoo's code-format checks over the vendored code (flake8, isort, black)
+        problems = format_problems(python_files(exported / "scripts"), cwd=exported)
+        assert not problems, "\n".join(f"== {tool}\n{out[-4000:]}" for tool, out in problems.items())
 
     checks = [zoo_checks.__file__, exported, "--forbid", "noisymed"] + (["--schema", SCHEMA] if SCHEMA.is_file() else [])
     out = _run(clean_python, ["-P", *checks], cwd=tmp_path)

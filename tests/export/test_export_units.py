@@ -47,6 +47,68 @@ def test_vendoring_makes_self_imports_relative_and_leaves_the_export_tool_out(tm
     assert third_party_imports(written) == ({"numpy"}, {"scipy"})
 
 
+LONG_NAMES = "".join(f"    name_{i:02d}_of_a_module_with_many,\n" for i in range(4))  # 120+ chars on one line
+REWRITE_SOURCE = f"""\"\"\"A module of the package.\"\"\"
+
+import numpy as np
+
+from noisymed.utils import (
+    as_bool,
+    write_text_atomic,
+)
+from noisymed.utils.long_module_name import (
+{LONG_NAMES})
+
+from .b import z
+from . import w
+
+
+def f():
+    from noisymed.data import deep
+
+    from .c import r
+
+    return np, deep, r, as_bool, write_text_atomic, z, w
+"""
+REWRITE_EXPECTED = f"""\"\"\"A module of the package.\"\"\"
+
+import numpy as np
+
+from ..utils import as_bool, write_text_atomic
+from ..utils.long_module_name import (
+{LONG_NAMES})
+from . import w
+from .b import z
+
+
+def f():
+    from ..data import deep
+    from .c import r
+
+    return np, deep, r, as_bool, write_text_atomic, z, w
+"""
+
+
+def test_vendored_imports_are_written_as_isort_and_black_want_them(tmp_path):
+    """The rewritten imports join the relative ones in one block (``..`` first), on one line where they fit."""
+    commented = (
+        "from noisymed.utils import (  # a comment keeps the lines\n    q,\n)\n"
+        "\n# and this the blank line\nfrom .c import r\n"
+    )
+    src = _package(tmp_path / "noisymed", {
+        "__init__.py": "", "data/__init__.py": "", "data/mod.py": REWRITE_SOURCE, "data/commented.py": commented,
+    })  # fmt: skip
+    vendor_package(src, tmp_path / "out" / "noisymed")
+    assert (tmp_path / "out" / "noisymed" / "data" / "commented.py").read_text() == commented.replace("noisymed.", "..")
+    text = (tmp_path / "out" / "noisymed" / "data" / "mod.py").read_text()
+    assert text == REWRITE_EXPECTED
+    isort = pytest.importorskip("isort", reason="isort is not installed (pip install -e '.[test]')")
+    assert isort.check_code(text, profile="black", line_length=120, show_diff=True)
+    black = pytest.importorskip("black", reason="black is not installed (pip install -e '.[test]')")
+    mode = black.Mode(line_length=120, magic_trailing_comma=False)
+    assert black.format_str(text, mode=mode) == text
+
+
 def test_vendoring_refuses_a_plain_import_of_the_package(tmp_path):
     src = _package(tmp_path / "noisymed", {"__init__.py": "", "a.py": "x = 1\nimport noisymed.utils\n"})
     with pytest.raises(ValueError, match=r"a.py:2: 'import noisymed.utils' cannot be vendored"):
