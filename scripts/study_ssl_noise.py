@@ -20,7 +20,8 @@ type does not matter and each (dataset, initialisation, strategy) runs once (noi
   user's situation. Two model choices are reported, both scored on the *clean* validation labels: the last
   epoch (``acc_last``) and the epoch with the best noisy-validation accuracy (``acc_selected``).
 * Written to ``--out_dir`` (atomically): ``results.csv`` (tidy, one row per cell), ``results.json`` (the spec, the
-  cells with their per-epoch curves, the Fisher separability), ``summary.md``, ``accuracy_<dataset>.png`` (accuracy
+  cells with their per-epoch curves, the Fisher separability), ``summary.md``, ``pivot.md`` (a compact table per dataset,
+  noise type and strategy: initialisations × rates), ``accuracy_<dataset>.png`` (accuracy
   against noise rate, one line per initialisation, one panel per noise type and strategy) and ``ssl_gain.png``
   (each SSL method's accuracy minus random initialisation's, averaged over the noisy rates).
 * Dataset difficulty: Fisher's class separability ``trace(S_w^-1 S_b)`` of the training images' clean labels on a
@@ -554,6 +555,28 @@ def _ci(x: dict) -> str:
     return f"[{100 * x['ci95'][0]:+.1f}, {100 * x['ci95'][1]:+.1f}]" if x.get("ci95") else "-"
 
 
+def pivot_markdown(spec: dict, rows: list[dict]) -> str:
+    """Compact tables, one per (dataset, noise type, strategy): a row per initialisation, a column per noise rate,
+    each cell ``last / selected`` clean validation accuracy in percent (mean over the seeds)."""
+    means = {(m["dataset"], m["noise_type"], m["noise_rate"], m["init"], m["strategy"]): m for m in mean_rows(rows)}
+    lines = []
+    for dname, d in spec["datasets"].items():
+        rates = d.get("noise_rates") or spec["noise_rates"]
+        for t in d["noise_types"]:
+            for sname in spec["strategies"]:
+                head = [f"{r:g}" for r in rates]
+                lines += [f"**{dname}, {t} noise, {sname}** (clean val. accuracy %, last / selected epoch)", "",
+                          "| init | " + " | ".join(head) + " |", "|---|" + "---|" * len(rates)]  # fmt: skip
+                for init in spec["initialisations"]:
+                    cells = []
+                    for r in rates:
+                        m = means.get((dname, "none" if r == 0 else t, r, init, sname))
+                        cells.append(f"{100 * m['acc_last']['mean']:.1f} / {100 * m['acc_selected']['mean']:.1f}" if m else "-")
+                    lines.append(f"| {init} | " + " | ".join(cells) + " |")
+                lines.append("")
+    return "\n".join(lines)
+
+
 def summary_markdown(spec: dict, rows: list[dict], gain_rows: list[dict], drops: list[dict], fisher: dict, command: str) -> str:
     n = len(spec["seeds"])
     seeds = f"seed {spec['seeds'][0]}" if n == 1 else f"seeds {', '.join(map(str, spec['seeds']))}: mean ± sd over {n} seeds"
@@ -601,6 +624,7 @@ def write_reports(spec: dict, cells: list[dict], results: dict, fisher: dict, ou
     }  # fmt: skip
     write_text_atomic(out_dir / "results.json", json.dumps(report, indent=2, default=str) + "\n")
     write_text_atomic(out_dir / "summary.md", summary_markdown(spec, rows, gain_rows, drops, fisher, command) + "\n")
+    write_text_atomic(out_dir / "pivot.md", pivot_markdown(spec, rows) + "\n")
     plot(spec, rows, gain_rows, out_dir)
     return report
 

@@ -134,6 +134,8 @@ def test_seeds_pair_gains_and_drops_by_seed_by_hand(tmp_path):
     text = study.summary_markdown({**spec, "jobs": 1, "threads": 1, "val_noise": True}, rows, [g], [drop], {"d": {"fisher": 1.0}}, "cmd")
     assert "mean ± sd over 2 seeds" in text and "| d | symmetric | 0.4 | moco | ce | 0.6700 ± 0.0424 |" in text
     assert "| d | symmetric | moco | ce | +7.00 ± 4.24 |" in text
+    pivot = study.pivot_markdown({**spec, "initialisations": ["random", "moco"]}, rows)
+    assert "**d, symmetric noise, ce**" in pivot and "| moco | - | 67.0 / 57.0 |" in pivot and "| random | 85.0 / 75.0 | 60.0 / 50.0 |" in pivot
     written = study.plot({**spec, "initialisations": ["random", "moco"]}, rows, [g], tmp_path)  # error bars over seeds
     assert [p.name for p in written] == ["accuracy_d.png", "ssl_gain.png"]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in written)
@@ -183,7 +185,7 @@ def test_a_killed_study_resumes_and_a_changed_setting_reruns_only_what_it_touche
     assert not list(work.rglob("*.partial"))
     rows = (work / "report" / "results.csv").read_text().splitlines()
     assert len(rows) == 3 and rows[0].startswith("dataset,noise_type,noise_rate,init,strategy")
-    for name in ("results.json", "summary.md", "accuracy_toy.png", "ssl_gain.png"):
+    for name in ("results.json", "summary.md", "pivot.md", "accuracy_toy.png", "ssl_gain.png"):
         assert (work / "report" / name).is_file()
     assert json.loads((work / "report" / "results.json").read_text())["fisher"]["toy"]["components"] == 4
 
