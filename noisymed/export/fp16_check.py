@@ -186,7 +186,8 @@ def compare_fp16_evaluation(
         bundle_root: the trained run (holding ``models/model.pt``).
         config_files: the evaluation's configs, relative to ``bundle``.
         overrides: further ``--key value`` overrides of both runs (the dataset and settings the run was trained
-            with); ``bundle_root`` and ``eval_dir`` are set here.
+            with); ``bundle_root`` and ``eval_dir`` are set here. The runs' working directory is ``bundle``, so a
+            relative path in a value is read from there: give absolute paths.
         work_dir: where the two folders and their logs go (kept); None: a temporary folder, removed afterwards.
 
     Returns:
@@ -287,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the evaluation's configs, relative to the bundle (default: configs/train.json configs/evaluate.json)",
     )  # fmt: skip
     parser.add_argument("--override", action="append", type=_parse_override, default=[], metavar="KEY=JSON",
-                        help="an override of both evaluations (repeatable), e.g. --override dataset='\"/data/x.npz\"'")  # fmt: skip
+                        help="an override of both evaluations (repeatable; paths absolute), e.g. --override dataset='\"/data/x.npz\"'")  # fmt: skip
     parser.add_argument("--work_dir", default=None, help="keep the two evaluations here (default: a temporary folder)")
     parser.add_argument("--out", default=None, help="write the comparison to this JSON file (atomically)")
     args = parser.parse_args(argv)
