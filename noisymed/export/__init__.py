@@ -11,6 +11,20 @@ from .requirements import installed_versions, is_published
 from .vendor import third_party_imports, vendor_package
 from .weights import half_precision_error, half_precision_state
 
+# ``fp16_check`` is also run as ``python -m noisymed.export.fp16_check``: imported here eagerly, runpy would warn
+# that the module is already in ``sys.modules`` before it runs as ``__main__``; so its names load on first use.
+_FP16_CHECK = ("compare_fp16_evaluation", "compare_prediction_files", "read_metrics_csv")
+
+
+def __getattr__(name: str) -> object:
+    """The names of :mod:`noisymed.export.fp16_check`, imported on first use (PEP 562)."""
+    if name in _FP16_CHECK:
+        from . import fp16_check
+
+        return getattr(fp16_check, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "export_bundle",
     "REQUIRED_BUNDLE_FILES",
@@ -23,4 +37,7 @@ __all__ = [
     "third_party_imports",
     "half_precision_state",
     "half_precision_error",
+    "compare_fp16_evaluation",
+    "compare_prediction_files",
+    "read_metrics_csv",
 ]
