@@ -115,7 +115,9 @@ def compare_prediction_files(full: str | Path, half: str | Path) -> dict[str, An
     if (kind, columns) != (kind_b, columns_b):
         raise ValueError(f"{full} and {half} have other columns: {columns} vs {columns_b}.")
     if set(a) != set(b):
-        raise ValueError(f"{full} and {half} score other samples ({len(a)} vs {len(b)} rows, {len(set(a) ^ set(b))} unmatched).")
+        raise ValueError(
+            f"{full} and {half} score other samples ({len(a)} vs {len(b)} rows, {len(set(a) ^ set(b))} unmatched)."
+        )
     if not a:
         raise ValueError(f"{full}: no sample rows.")
     keys = list(a)
@@ -147,7 +149,7 @@ def _override_flags(overrides: Mapping[str, Any]) -> list[str]:
 
 def _evaluate(bundle: Path, config_files: Sequence[str], root: Path, overrides: Mapping[str, Any], log: Path) -> None:
     """Run the bundle's evaluation with ``bundle_root=root`` and ``eval_dir=root/eval`` in a subprocess."""
-    configs = config_files[0] if len(config_files) == 1 else "[" + ",".join(f"'{c}'" for c in config_files) + "]"
+    configs = config_files[0] if len(config_files) == 1 else "[" + ",".join(repr(str(c)) for c in config_files) + "]"
     cmd = [sys.executable, "-m", "monai.bundle", "run", "--config_file", configs]
     if (bundle / "configs" / "logging.conf").is_file():
         cmd += ["--logging_file", "configs/logging.conf"]
@@ -155,7 +157,9 @@ def _evaluate(bundle: Path, config_files: Sequence[str], root: Path, overrides: 
     # the subprocess imports the same noisymed as this process, whatever is installed
     package_parent = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([package_parent] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    env["PYTHONPATH"] = os.pathsep.join(
+        [package_parent] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    )
     with open(log, "w", encoding="utf-8") as f:
         code = subprocess.call(cmd, cwd=bundle, stdout=f, stderr=subprocess.STDOUT, env=env)
     if code != 0:
@@ -207,14 +211,18 @@ def compare_fp16_evaluation(
     bundle, run = Path(bundle).resolve(), Path(bundle_root).resolve()
     model = run / "models" / "model.pt"
     if not model.is_file():
-        raise FileNotFoundError(f"{model}: no trained weights (models/model.pt) in {run}: pass the folder a training run wrote as --bundle_root.")
+        raise FileNotFoundError(
+            f"{model}: no trained weights (models/model.pt) in {run}: pass the folder a training run wrote as --bundle_root."
+        )
     missing = [c for c in config_files if not (bundle / c).is_file()]
     if missing:
         raise FileNotFoundError(f"{bundle}: config(s) {missing} not found: pass the bundle folder that holds them.")
     overrides = dict(overrides or {})
     reserved = sorted({"bundle_root", "eval_dir"} & set(overrides))
     if reserved:
-        raise ValueError(f"overrides {reserved} are set by the check itself (one folder per evaluation): leave them out.")
+        raise ValueError(
+            f"overrides {reserved} are set by the check itself (one folder per evaluation): leave them out."
+        )
     state = torch.load(model, map_location="cpu", weights_only=True)
     if not isinstance(state, Mapping):
         raise TypeError(f"{model}: holds a {type(state).__name__}, not a plain state dict.")
@@ -226,7 +234,9 @@ def compare_fp16_evaluation(
         roots = {v: work / v for v in _VARIANTS}
         existing = [str(p) for p in roots.values() if p.exists()]
         if existing:
-            raise FileExistsError(f"{existing[0]} already exists: pass another --work_dir (an earlier check is never replaced).")
+            raise FileExistsError(
+                f"{existing[0]} already exists: pass another --work_dir (an earlier check is never replaced)."
+            )
         for variant, root in roots.items():
             shutil.copytree(run / "models", root / "models")  # the whole folder: model_settings.json etc.
             if variant == "fp16":
@@ -288,12 +298,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the evaluation's configs, relative to the bundle (default: configs/train.json configs/evaluate.json)",
     )  # fmt: skip
     parser.add_argument("--override", action="append", type=_parse_override, default=[], metavar="KEY=JSON",
-                        help="an override of both evaluations (repeatable; paths absolute), e.g. --override dataset='\"/data/x.npz\"'")  # fmt: skip
+                        help="an override of both evaluations (repeatable; paths absolute), "
+                        "e.g. --override dataset='\"/data/x.npz\"'")  # fmt: skip
     parser.add_argument("--work_dir", default=None, help="keep the two evaluations here (default: a temporary folder)")
     parser.add_argument("--out", default=None, help="write the comparison to this JSON file (atomically)")
     args = parser.parse_args(argv)
     try:
-        result = compare_fp16_evaluation(args.bundle, args.bundle_root, args.config_file, dict(args.override), args.work_dir)
+        result = compare_fp16_evaluation(
+            args.bundle, args.bundle_root, args.config_file, dict(args.override), args.work_dir
+        )
     except (FileNotFoundError, FileExistsError, TypeError, RuntimeError, ValueError) as err:
         print(f"fp16 check failed: {err}", file=sys.stderr)
         return 1
