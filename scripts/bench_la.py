@@ -93,6 +93,16 @@ def arm_settings(arm: str, n_train: int, rampup_interval: int) -> tuple[dict, st
     }[kind]
 
 
+def on_off(text: str) -> bool:
+    """``true/false`` (also ``1/0``, ``yes/no``, ``on/off``, any case) of an on/off option such as ``--amp``."""
+    value = str(text).strip().lower()
+    if value in ("true", "1", "yes", "on"):
+        return True
+    if value in ("false", "0", "no", "off", ""):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
 def epoch_values(text: str, key: str) -> dict[int, float]:
     """``{epoch: value}`` of ``key`` in the StatsHandler's ``Epoch[k] Metrics -- key: value`` lines."""
     out = {}
@@ -378,6 +388,15 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     p.add_argument("--sw_stride", default=None, help="evaluation window strides, e.g. '[18, 18, 4]' (default: overlap 0.5)")
     p.add_argument("--sw_average", default="logits", choices=("logits", "probs"))
+    p.add_argument(
+        "--amp", default=False, type=on_off,
+        help="mixed precision in training and evaluation (the bundle's amp: float16 autocast + GradScaler on CUDA, "
+        "bfloat16 on the CPU); passed as an override only when true",
+    )  # fmt: skip
+    p.add_argument(
+        "--channels_last", default=False, type=on_off,
+        help="network and inputs in channels-last memory format (the bundle's channels_last); passed only when true",
+    )  # fmt: skip
     p.add_argument("--threads", type=int, default=1, help="OpenMP/MKL threads per run (the numbers depend on it)")
     p.add_argument("--jobs", type=int, default=1, help="runs at once (each with --threads threads)")
     p.add_argument("--rerun", action="store_true", help="train again runs whose folder already holds a result")
@@ -411,6 +430,9 @@ def main(argv: list[str] | None = None) -> int:
         "sw_average": args.sw_average,
         "num_workers": 0,
         **({"sw_stride": args.sw_stride} if args.sw_stride else {}),
+        # only when on: runs recorded before these options existed (both off) keep matching their settings
+        **({"amp": "true"} if args.amp else {}),
+        **({"channels_last": "true"} if args.channels_last else {}),
     }
     out, plot = Path(args.out), Path(args.plot) if args.plot else Path(args.out).with_suffix(".png")
     recorded = {} if args.rerun or not out.is_file() else json.loads(out.read_text(encoding="utf-8")).get("runs", {})
@@ -423,6 +445,8 @@ def main(argv: list[str] | None = None) -> int:
             "seeds": seeds,
             "rampup_fraction": args.rampup_fraction,
             "rampup_interval": rampup_interval,
+            "amp": args.amp,
+            "channels_last": args.channels_last,
             "val_cases": val_cases,
             "train_cases": n_train,
             "model_choice": "best validation Dice (every val_interval iterations) on the validation cases",

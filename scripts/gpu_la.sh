@@ -13,6 +13,9 @@
 # Every setting can be overridden for a short check (e.g. on a CPU):
 #   LA_ARMS LA_SEEDS LA_ITERATIONS LA_VAL_INTERVAL LA_PATCH LA_FEATURES LA_PIXDIM LA_STRIDE LA_NUM_VAL LA_JOBS
 #   LA_THREADS, PYTHON (the interpreter); extra arguments after the pack go to bench_la.py.
+# What the GPU offers, off by default (not measured on a GPU yet; each is part of a run's recorded settings):
+#   LA_AMP=true            mixed precision (float16 autocast + GradScaler) in training and evaluation
+#   LA_CHANNELS_LAST=true  network and inputs in channels_last_3d memory format
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pack="${1:?usage: bash scripts/gpu_la.sh PACK [bench_la.py options]}"
@@ -46,5 +49,6 @@ echo "== training and evaluating (scripts/bench_la.py)"
     --pixdim "${LA_PIXDIM:-0.625}" --patch_size "${LA_PATCH:-[112, 112, 80]}" --features "${LA_FEATURES:-16}" \
     --rampup_fraction 0.4 --sw_stride "${LA_STRIDE:-[18, 18, 4]}" --sw_average probs \
     --num_val "${LA_NUM_VAL:-12}" --jobs "${LA_JOBS:-3}" --threads "${LA_THREADS:-4}" \
+    --amp "${LA_AMP:-false}" --channels_last "${LA_CHANNELS_LAST:-false}" \
     --work_dir "$OUT/runs" --out "$OUT/bench_la_gpu.json" "$@"
 echo "== results: $OUT/bench_la_gpu.json and $OUT/bench_la_gpu.png"

@@ -53,7 +53,11 @@ def format_problems(files: Iterable[str | Path], cwd: str | Path = REPO) -> dict
     }
     problems = {}
     for tool, args in commands.items():
-        proc = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+        # decoded as UTF-8 whatever the process locale: black prints emoji, and a DICOM write through SimpleITK/GDCM
+        # (noisymed.data.write_dicom_series, run by earlier tests) leaves the process in the C (ASCII) locale
+        proc = subprocess.run(
+            [sys.executable, *args], cwd=cwd, capture_output=True, encoding="utf-8", errors="replace", timeout=600
+        )
         output = proc.stdout + proc.stderr
         if proc.returncode != 0:
             problems[tool] = output

@@ -9,6 +9,7 @@ trainer — batch preparation, ``IterationEvents`` in MONAI's order, handlers, `
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import torch
@@ -16,6 +17,8 @@ from monai.engines import SupervisedTrainer
 from monai.engines.utils import IterationEvents
 from monai.utils import CommonKeys as Keys
 from torch import nn
+
+from noisymed.utils import as_bool, to_channels_last
 
 __all__ = ["LossStepTrainer"]
 
@@ -33,15 +36,37 @@ class LossStepTrainer(SupervisedTrainer):
     set ``loss``; its other entries, detached, join ``engine.state.output`` for logging),
     ``LOSS_COMPLETED``, backward, ``BACKWARD_COMPLETED``, optimizer step, ``MODEL_COMPLETED``.
 
+    Mixed precision (``amp=True``), as MONAI's ``SupervisedTrainer`` does it: the forward pass and the loss (with
+    their events) run under ``torch.autocast(device_type=<the engine device's type>, **amp_kwargs)``: float16 by
+    default on CUDA, bfloat16 on the CPU (where MONAI's own trainer asks for CUDA autocast, which the CPU ignores).
+    The backward pass and the optimizer step go through ``self.scaler``, the ``GradScaler`` MONAI's
+    ``Trainer.run`` makes when ``amp`` is set; on a machine without CUDA that scaler is disabled and passes the
+    loss and the step through unchanged (no scaling is needed for bfloat16). Losses keep their numerically
+    sensitive parts in float32 themselves (see :func:`noisymed.utils.autocast_off`). With ``amp=False`` nothing
+    of this runs: the iteration is the plain float32 one.
+
     Args:
         train_modules: further modules (besides ``network``) to put in train mode each iteration, e.g. a
             second network or an attention module.
-        kwargs: everything :class:`monai.engines.SupervisedTrainer` takes.
+        channels_last: put ``network``, ``train_modules`` and each batch's inputs in channels-last memory format
+            (:func:`noisymed.utils.to_channels_last`: ``channels_last_3d`` for 3D networks); the values are
+            unchanged, GPUs may compute faster. Convert a network before wrapping it in
+            ``DistributedDataParallel`` (the conversion here is then a no-op).
+        kwargs: everything :class:`monai.engines.SupervisedTrainer` takes; ``amp`` may be the text
+            ``"true"``/``"false"`` of the bundle command line.
     """
 
-    def __init__(self, *args: Any, train_modules: Sequence[nn.Module] = (), **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, train_modules: Sequence[nn.Module] = (), channels_last: bool | str = False, **kwargs: Any
+    ) -> None:
+        if "amp" in kwargs:
+            kwargs["amp"] = as_bool(kwargs["amp"], "amp")
         super().__init__(*args, **kwargs)
         self.train_modules = list(train_modules)
+        self.channels_last = as_bool(channels_last, "channels_last")
+        if self.channels_last:
+            for module in (self.network, *self.train_modules):
+                to_channels_last(module)
 
     def batch_inputs(self, batchdata: dict) -> tuple[torch.Tensor, torch.Tensor]:
         """``(inputs, targets)`` of a batch on the engine's device; the default is MONAI's ``prepare_batch``."""
@@ -59,19 +84,37 @@ class LossStepTrainer(SupervisedTrainer):
         if batchdata is None:
             raise ValueError("Must provide batch data for current iteration.")
         inputs, targets = self.batch_inputs(batchdata)
+        if self.channels_last:
+            inputs = to_channels_last(inputs)
         engine.state.output = {Keys.IMAGE: inputs, Keys.LABEL: targets}
         engine.network.train()
         for module in self.train_modules:
             module.train()
         engine.optimizer.zero_grad(set_to_none=engine.optim_set_to_none)
-        outputs = self.forward(inputs, targets, batchdata)
-        engine.state.output[Keys.PRED] = outputs[Keys.PRED]
-        engine.fire_event(IterationEvents.FORWARD_COMPLETED)
-        terms = self.compute_loss(outputs, targets)
-        engine.state.output.update({k: v if k == Keys.LOSS else _detached(v) for k, v in terms.items()})
-        engine.fire_event(IterationEvents.LOSS_COMPLETED)
-        terms[Keys.LOSS].backward()
-        engine.fire_event(IterationEvents.BACKWARD_COMPLETED)
-        engine.optimizer.step()
+        with self.autocast(inputs):
+            outputs = self.forward(inputs, targets, batchdata)
+            engine.state.output[Keys.PRED] = outputs[Keys.PRED]
+            engine.fire_event(IterationEvents.FORWARD_COMPLETED)
+            terms = self.compute_loss(outputs, targets)
+            engine.state.output.update({k: v if k == Keys.LOSS else _detached(v) for k, v in terms.items()})
+            engine.fire_event(IterationEvents.LOSS_COMPLETED)
+        scaler = engine.scaler if engine.amp else None
+        if scaler is not None:
+            scaler.scale(terms[Keys.LOSS]).backward()
+            engine.fire_event(IterationEvents.BACKWARD_COMPLETED)
+            scaler.step(engine.optimizer)
+            scaler.update()
+        else:
+            terms[Keys.LOSS].backward()
+            engine.fire_event(IterationEvents.BACKWARD_COMPLETED)
+            engine.optimizer.step()
         engine.fire_event(IterationEvents.MODEL_COMPLETED)
         return engine.state.output
+
+    def autocast(self, inputs: torch.Tensor) -> AbstractContextManager:
+        """``torch.autocast`` for the engine's device (the inputs' device when it has none) with ``amp_kwargs``
+        when ``amp`` is set; otherwise a context that does nothing."""
+        if not self.amp:
+            return nullcontext()
+        device = self.state.device if self.state.device is not None else inputs.device
+        return torch.autocast(device_type=torch.device(device).type, **self.amp_kwargs)

@@ -11,6 +11,8 @@ from torch import nn
 from torch.optim import Optimizer
 from torch.utils.data import DataLoader
 
+from noisymed.utils import at_least_float32, autocast_off
+
 from .loss_step_trainer import LossStepTrainer
 
 __all__ = ["MutualLearningTrainer", "TrainingForward", "DIAGNOSTIC_KEYS", "mutual_diagnostics", "diagnostic_metrics"]
@@ -169,7 +171,17 @@ class MutualLearningTrainer(LossStepTrainer):
         return {Keys.PRED: logits_a, "logits_b": logits_b, "feat_a": feat_a, "feat_b": feat_b, "labeled": labeled}
 
     def compute_loss(self, outputs: dict[str, Any], targets: torch.Tensor) -> dict[str, Any]:
-        """``loss_sup`` on the labeled samples (mean of both decoders), ``λ(t) · loss_mutual`` on all."""
+        """``loss_sup`` on the labeled samples (mean of both decoders), ``λ(t) · loss_mutual`` on all.
+
+        Under mixed precision the whole loss is computed in float32 (the decoders' outputs are cast up and autocast
+        is off), so the Dice's softmax and sums and the mutual loss never run in float16/bfloat16.
+        """
+        with autocast_off(outputs[Keys.PRED]):
+            return self._float32_loss(
+                {k: at_least_float32(v) if isinstance(v, torch.Tensor) else v for k, v in outputs.items()}, targets
+            )
+
+    def _float32_loss(self, outputs: dict[str, Any], targets: torch.Tensor) -> dict[str, Any]:
         logits_a, logits_b, labeled = outputs[Keys.PRED], outputs["logits_b"], outputs["labeled"]
         zero = logits_a.new_zeros(())
         if labeled.any():

@@ -12,6 +12,10 @@ network returns (logits). :class:`SlidingWindowAverageInferer` adds:
   averaged. The inferer then returns ``log(mean probability)``, so the later ``Activationsd(softmax=True)`` of
   the bundle's postprocessing gives back exactly the averaged probabilities (their argmax is the official
   prediction).
+* ``channels_last``: each window goes to the network in channels-last memory format
+  (:func:`noisymed.utils.to_channels_last`), for a network converted the same way; the values do not change.
+
+Under mixed precision the window probabilities are computed in float32 from the network's float16/bfloat16 logits.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from typing import Any
 
 import torch
 from monai.inferers import SlidingWindowInferer
+
+from noisymed.utils import as_bool, at_least_float32, to_channels_last
 
 __all__ = ["SlidingWindowAverageInferer", "overlap_for_stride", "SW_AVERAGES"]
 
@@ -63,6 +69,7 @@ class SlidingWindowAverageInferer(SlidingWindowInferer):
         stride: window strides in voxels (e.g. ``[18, 18, 4]``, the official LA evaluation); overrides ``overlap``.
         average: ``"logits"`` averages the network's outputs (MONAI's behaviour); ``"probs"`` averages their
             softmax over channels and returns the log of the average (the official LA code's behaviour).
+        channels_last: hand each window to the network in channels-last memory format.
         kwargs: anything else :class:`~monai.inferers.SlidingWindowInferer` takes (``sw_batch_size``, ``mode``...).
 
     Raises:
@@ -80,6 +87,7 @@ class SlidingWindowAverageInferer(SlidingWindowInferer):
         overlap: Sequence[float] | float = 0.25,
         stride: Sequence[int] | int | None = None,
         average: str = "logits",
+        channels_last: bool | str = False,
         **kwargs: Any,
     ) -> None:
         if average not in SW_AVERAGES:
@@ -91,16 +99,29 @@ class SlidingWindowAverageInferer(SlidingWindowInferer):
         super().__init__(roi_size=roi_size, overlap=overlap, **kwargs)
         self.stride = stride
         self.average = average
+        self.channels_last = as_bool(channels_last, "channels_last")
 
     def __call__(
         self, inputs: torch.Tensor, network: Callable[..., torch.Tensor], *args: Any, **kwargs: Any
     ) -> torch.Tensor:
         """Run the sliding window; with ``average="probs"`` return the log of the averaged probabilities."""
+        if self.channels_last:
+            network = _ChannelsLastWindows(network)
         if self.average == "logits":
             return super().__call__(inputs, network, *args, **kwargs)
 
         def window_probs(window: torch.Tensor, *a: Any, **k: Any) -> torch.Tensor:
-            return torch.softmax(network(window, *a, **k), dim=1)
+            return torch.softmax(at_least_float32(network(window, *a, **k)), dim=1)
 
         mean_prob = super().__call__(inputs, window_probs, *args, **kwargs)
         return torch.log(mean_prob.clamp_min(torch.finfo(mean_prob.dtype).tiny))
+
+
+class _ChannelsLastWindows:
+    """``network`` called on windows converted to channels-last memory format."""
+
+    def __init__(self, network: Callable[..., torch.Tensor]) -> None:
+        self.network = network
+
+    def __call__(self, window: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+        return self.network(to_channels_last(window), *args, **kwargs)

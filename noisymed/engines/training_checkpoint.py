@@ -1,13 +1,14 @@
 """Crash-safe training checkpoints, and resuming from the newest one that loads, on the path the run would have taken.
 
 A checkpoint holds the network, optimizer, learning-rate scheduler, trainer state, the trainer's other modules with
-a state (a co-teaching peer, a mixup-attention block, a loss with learned parameters), the evaluator's best metric and
-its epoch, and the random state (:mod:`noisymed.engines.random_state`: global generators, the random transforms'
-generators, the training sampler). It is written at the end of an epoch *after* every other end-of-epoch handler
-(validation, ``model.pt``, the scheduler step), through :func:`noisymed.utils.torch_save_atomic`: a kill at any moment
-leaves the previous complete checkpoint, and the older periodic checkpoint is removed only once the new one is
-complete. A run resumed from it on CPU ends with bit-identical weights to an uninterrupted run, also when an epoch
-is shorter than the data loader (the loader's pass in progress is drawn again).
+a state (a co-teaching peer, a mixup-attention block, a loss with learned parameters), the mixed-precision gradient
+scaler (when the run has one), the evaluator's best metric and its epoch, and the random state
+(:mod:`noisymed.engines.random_state`: global generators, the random transforms' generators, the training sampler).
+It is written at the end of an epoch *after* every other end-of-epoch handler (validation, ``model.pt``, the
+scheduler step), through :func:`noisymed.utils.torch_save_atomic`: a kill at any moment leaves the previous complete
+checkpoint, and the older periodic checkpoint is removed only once the new one is complete. A run resumed from it on
+CPU ends with bit-identical weights to an uninterrupted run, also when an epoch is shorter than the data loader (the
+loader's pass in progress is drawn again).
 """
 
 from __future__ import annotations
@@ -175,7 +176,8 @@ class TrainingCheckpoint:
     and ``checkpoint_final.pt`` when training completes (never when it fails). Each holds ``model``, ``optimizer``,
     ``lr_scheduler`` (when given), ``trainer`` (``engine.state_dict()``), ``engine_modules`` (the state dict of
     each ``nn.Module`` attribute of the trainer other than its ``network`` that has parameters or buffers: a
-    co-teaching peer, a mixup-attention block, ROLE's learned labels in its loss), ``evaluator`` (``best_metric``,
+    co-teaching peer, a mixup-attention block, ROLE's learned labels in its loss), ``scaler`` (only when the trainer
+    has an enabled ``GradScaler``: ``amp`` on CUDA; see :meth:`grad_scaler`), ``evaluator`` (``best_metric``,
     ``best_metric_epoch``, ``key_metric_name``), ``random_state`` (see :func:`capture_random_state`) and
     ``data_pass`` (when an epoch is shorter than the data loader, the random state where the loader's current pass
     began and the batches drawn from it, which a resume draws again; else None). It is written when the epoch ends,
@@ -294,6 +296,19 @@ class TrainingCheckpoint:
                 out[name] = obj
         return out
 
+    @staticmethod
+    def grad_scaler(engine: Engine) -> Any:
+        """The trainer's mixed-precision ``GradScaler`` when it has a state to keep, else None.
+
+        MONAI's ``Trainer.run`` makes ``engine.scaler`` when ``amp`` is set; without CUDA that scaler is disabled
+        (it scales nothing and its state is empty), which counts as none.
+        """
+        scaler = getattr(engine, "scaler", None)
+        if scaler is None or not getattr(engine, "amp", False):
+            return None
+        enabled = getattr(scaler, "is_enabled", None)
+        return scaler if callable(enabled) and enabled() else None
+
     def _restore(self, engine: Engine, path: Path, ckpt: Mapping[str, Any]) -> tuple | None:
         """Load ``ckpt`` into the training; return what the data pass must replay (see :class:`_DataPass`)."""
         data_loader = getattr(engine, "data_loader", None)
@@ -322,6 +337,11 @@ class TrainingCheckpoint:
                 f"{path} holds the trainer modules {sorted(saved_modules)}, this training has {sorted(modules)}: "
                 "resume with the method of that training."
             )
+        scaler, scaler_state = self.grad_scaler(engine), ckpt.get("scaler")
+        if scaler is not None and not scaler_state:
+            logger.info(f"{path} holds no gradient-scaler state (written without mixed precision): its scale restarts")
+        elif scaler is None and scaler_state:
+            logger.info(f"{path} holds a gradient-scaler state; this run scales no gradients (no CUDA amp): not used")
         try:
             self.network.load_state_dict(ckpt["model"])
             self.optimizer.load_state_dict(ckpt["optimizer"])
@@ -329,6 +349,8 @@ class TrainingCheckpoint:
                 self.lr_scheduler.load_state_dict(ckpt["lr_scheduler"])
             for name, state in saved_modules.items():
                 modules[name].load_state_dict(state)
+            if scaler is not None and scaler_state:
+                scaler.load_state_dict(scaler_state)
         except (RuntimeError, ValueError, KeyError) as err:
             raise ValueError(f"{path} does not fit this training's network/optimizer: {_reason(err)}") from err
         max_epochs = engine.state.max_epochs
@@ -375,6 +397,9 @@ class TrainingCheckpoint:
         }
         if self.lr_scheduler is not None:
             ckpt["lr_scheduler"] = self.lr_scheduler.state_dict()
+        scaler = self.grad_scaler(engine)
+        if scaler is not None:
+            ckpt["scaler"] = scaler.state_dict()
         if self.evaluator is not None:
             state = self.evaluator.state
             best = state.best_metric

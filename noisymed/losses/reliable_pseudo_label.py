@@ -15,6 +15,10 @@ Ablations (the paper's, at no extra cost): ``use_mask=False`` drops the entropy 
 ``M = 1``), ``use_weight=False`` drops the reliability weight (``w = 1``); both False is plain cross-entropy on
 the other decoder's argmax.
 
+Under mixed precision (``torch.autocast``) everything here is computed in float32: float16/bfloat16 logits and
+features are cast to float32 and autocast is off inside the loss, so the softmax, entropies, cosines to the
+prototypes and the cross-entropy never run in half precision.
+
 Differences from the official code, none of which changes a value for its network:
 ``w`` is clamped to [0, 1] (the paper's features come out of a ReLU, so the cosine is already in
 [0, 1] and the clamp never acts), and the per-sample/per-class loops are vectorised.
@@ -31,6 +35,8 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from noisymed.utils import at_least_float32, autocast_off
 
 __all__ = ["ReliablePseudoLabelLoss", "PseudoLabelTerm", "reliable_pseudo_label_term", "CE_INPUTS"]
 
@@ -98,6 +104,28 @@ def reliable_pseudo_label_term(
             f"teacher features {tuple(teacher_features.shape)} must match the logits {tuple(teacher_logits.shape)} "
             "in batch and spatial size."
         )
+    with autocast_off(student_logits):  # float32 under mixed precision (see the module docstring)
+        return _pseudo_label_term(
+            at_least_float32(student_logits),
+            at_least_float32(teacher_logits),
+            at_least_float32(teacher_features),
+            ce_input,
+            eps,
+            use_mask,
+            use_weight,
+        )
+
+
+def _pseudo_label_term(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    teacher_features: torch.Tensor,
+    ce_input: str,
+    eps: float,
+    use_mask: bool,
+    use_weight: bool,
+) -> PseudoLabelTerm:
+    """:func:`reliable_pseudo_label_term` on checked inputs, in their dtype."""
     num_classes = teacher_logits.shape[1]
     student_prob = torch.softmax(student_logits, 1)
     with torch.no_grad():

@@ -26,6 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch.nn.modules.loss import _Loss
 
+from noisymed.utils import at_least_float32
+
 __all__ = ["GeneralizedCrossEntropyLoss", "SymmetricCrossEntropyLoss", "REDUCTIONS"]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -80,7 +82,7 @@ class GeneralizedCrossEntropyLoss(_Loss):
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Args: input: (B, K) logits. target: (B,), (B, 1) class indices or (B, K) one-hot."""
         target = _class_indices(input, target)
-        p_y = F.softmax(input, dim=1).gather(1, target[:, None]).squeeze(1)
+        p_y = F.softmax(at_least_float32(input), dim=1).gather(1, target[:, None]).squeeze(1)
         loss = (1.0 - p_y.clamp_min(1e-12) ** self.q) / self.q
         return _reduce(loss, self.reduction)
 
@@ -112,6 +114,6 @@ class SymmetricCrossEntropyLoss(_Loss):
         """Args: input: (B, K) logits. target: (B,), (B, 1) class indices or (B, K) one-hot."""
         target = _class_indices(input, target)
         ce = F.cross_entropy(input, target, reduction="none")
-        p_y = F.softmax(input, dim=1).gather(1, target[:, None]).squeeze(1)
+        p_y = F.softmax(at_least_float32(input), dim=1).gather(1, target[:, None]).squeeze(1)
         rce = -self.log_zero * (1.0 - p_y)
         return _reduce(self.alpha * ce + self.beta * rce, self.reduction)

@@ -12,6 +12,7 @@ from .atomic_write import (
 )
 from .figures import new_figure, plot_bars, plot_curves, plot_overlay, save_figure
 from .flags import as_bool
+from .hardware import at_least_float32, autocast_off, channels_last_format, to_channels_last
 from .options import as_int, as_size, as_spacing
 from .overwrite import refuse_overwrite
 from .ramps import ConsistencyWeight, sigmoid_rampup
@@ -26,6 +27,10 @@ __all__ = [
     "remove_temporaries",
     "TEMP_MARK",
     "as_bool",
+    "to_channels_last",
+    "channels_last_format",
+    "autocast_off",
+    "at_least_float32",
     "as_int",
     "as_spacing",
     "as_size",

@@ -119,6 +119,49 @@ def test_train_resume_evaluate_and_infer_nifti_and_dicom(tmp_path, demo_root):
 
 
 
+def test_amp_and_channels_last_from_the_command_line(tmp_path, demo_root):
+    """``python -m monai.bundle run ... --amp true --channels_last true`` trains (bfloat16 autocast on the CPU,
+    channels-last network and batches), validates, and the model then segments with both options on."""
+    import os
+    import subprocess
+    import sys
+
+    repo = str(BUNDLE.parents[1])
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
+    cmd = [
+        sys.executable, "-m", "monai.bundle", "run", "--config_file", str(CONFIGS / "train.json"),
+        "--logging_file", str(CONFIGS / "logging.conf"), "--bundle_root", str(tmp_path), "--dataset_dir", str(demo_root),
+        "--num_labeled", "2", "--val_list", "test.list", "--max_iterations", "2", "--val_interval", "1",
+        "--rampup_interval", "1", "--features", "4", "--patch_size", "[16, 16, 16]", "--num_workers", "0",
+        "--sw_overlap", "0.25", "--amp", "true", "--channels_last", "true",
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="replace", timeout=600, env=env, cwd=BUNDLE)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "val_mean_dice" in proc.stdout + proc.stderr
+    ckpt = torch.load(tmp_path / "models" / "checkpoint_final.pt", map_location="cpu", weights_only=True)
+    assert ckpt["trainer"]["iteration"] == 2 and "scaler" not in ckpt  # no CUDA: MONAI's scaler is disabled
+    assert all(torch.isfinite(v).all() for v in ckpt["model"].values() if v.is_floating_point())
+    net = TwoDecoderVNet(features=4)
+    net.load_state_dict(torch.load(tmp_path / "models" / "model.pt", map_location="cpu", weights_only=True))
+
+    parser = ConfigParser()
+    parser.read_config(str(CONFIGS / "train.json"))
+    parser.update({**TINY, "bundle_root": str(tmp_path), "dataset_dir": str(demo_root), "num_labeled": 2,
+                   "val_list": "test.list", "resume": True, "amp": "true", "channels_last": "true"})  # fmt: skip
+    trainer, network = parser.get_parsed_content("train#trainer"), parser.get_parsed_content("network")
+    assert trainer.amp is True and trainer.channels_last is True and parser.get_parsed_content("validate#evaluator").amp is True
+    conv = next(m for m in network.modules() if isinstance(m, torch.nn.Conv3d) and m.in_channels > 1)
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last_3d)
+
+    nifti, _ = export_demo_inputs(demo_root, tmp_path / "inputs")
+    bundle_run(
+        config_file=str(CONFIGS / "inference.json"),
+        logging_file=str(CONFIGS / "logging.conf"),
+        **{**TINY, "bundle_root": str(tmp_path), "input": str(nifti), "amp": "true", "channels_last": "true"},
+    )
+    assert (tmp_path / "output" / f"{nifti.name[:-7]}_seg.nii.gz").is_file()
+
+
 def test_bad_inputs_stop_with_a_named_error(tmp_path, demo_root):
     parser = ConfigParser()
     parser.read_config(str(CONFIGS / "train.json"))

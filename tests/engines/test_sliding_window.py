@@ -75,3 +75,28 @@ def test_probability_vs_logit_averaging_differ_only_where_windows_overlap():
             count[..., x0 : x0 + 8, y0 : y0 + 8] += 1
     assert torch.allclose(prob_avg, total / count, atol=1e-6)
     assert torch.allclose(torch.softmax(logit_avg, 1)[..., :4, :4], prob_avg[..., :4, :4], atol=1e-6)
+
+
+def test_channels_last_windows_and_bfloat16_logits():
+    """``channels_last`` hands each window to the network in channels-last format (values unchanged); with
+    ``average="probs"`` the windows' bfloat16 logits are averaged as float32 probabilities."""
+    torch.manual_seed(0)
+    image = torch.randn(1, 2, 12, 10, 8)
+    formats = []
+
+    def net(x):
+        formats.append(x.is_contiguous(memory_format=torch.channels_last_3d) and not x.is_contiguous())
+        return torch.cat([x[:, :1] * 3.0, -x[:, 1:] * 2.0 + 1.0], dim=1)
+
+    for average in ("logits", "probs"):
+        plain = SlidingWindowAverageInferer([8, 8, 8], overlap=0.5, average=average)(image, net)
+        assert formats and not any(formats)
+        formats.clear()
+        converted = SlidingWindowAverageInferer([8, 8, 8], overlap=0.5, average=average, channels_last="true")(image, net)
+        assert formats and all(formats)
+        formats.clear()
+        assert torch.allclose(plain, converted)
+    low = SlidingWindowAverageInferer([8, 8, 8], overlap=0.5, average="probs")(image, lambda x: net(x).bfloat16())
+    assert low.dtype == torch.float32
+    reference = SlidingWindowAverageInferer([8, 8, 8], overlap=0.5, average="probs")(image, net)
+    assert torch.allclose(low.exp(), reference.exp(), atol=1e-2)  # bfloat16 logits: about 3 significant digits

@@ -179,3 +179,33 @@ def test_results_recorded_in_the_json_are_reused_only_when_made_the_same_way(tmp
     trained.clear()
     assert bench_la.main(args + ["--threads", "2"]) == 0 and len(trained) == 2  # other thread count: trained again
     assert bench_la.recorded_result({"sup2": {"seed5": {"metrics": {}}}}, "sup2", 5, {}, 1) is None  # no overrides recorded
+
+
+def test_amp_and_channels_last_are_overrides_only_when_on(tmp_path, monkeypatch):
+    """--amp/--channels_last reach the bundle as overrides (recorded with the run); off, the overrides are those of
+    runs recorded before the options existed, so their results are still reused."""
+    from noisymed.data import ensure_la_demo
+
+    data = ensure_la_demo(tmp_path / "data", num_train=5, num_test=1, shape=(32, 32, 32))
+    seen = []
+
+    def fake_run_one(arm, seed, overrides, label, run_dir, val_cases, args):
+        seen.append(overrides)
+        return {"arm": arm, "seed": seed, "label": label, "metrics": {"dice": 0.5}, "val_dice": [], "diagnostics": [],
+                "seconds_per_iteration": 1.0, "empty_predictions": 0, "threads": args.threads,
+                "overrides": {k: v for k, v in overrides.items() if k != "bundle_root"}}  # fmt: skip
+
+    monkeypatch.setattr(bench_la, "run_one", fake_run_one)
+    monkeypatch.setattr(bench_la, "plot_curves", lambda *a, **k: None)
+    args = ["--dataset_dir", str(data), "--num_val", "1", "--arms", "sup2", "--seeds", "5", "--iterations", "4",
+            "--val_interval", "2", "--work_dir", str(tmp_path / "w"), "--out", str(tmp_path / "b.json")]  # fmt: skip
+    assert bench_la.main(args + ["--amp", "false", "--channels_last", "false"]) == 0
+    assert "amp" not in seen[0] and "channels_last" not in seen[0]
+    assert json.loads((tmp_path / "b.json").read_text())["protocol"]["amp"] is False
+    assert bench_la.main(args + ["--amp", "true", "--channels_last", "TRUE", "--rerun"]) == 0
+    assert seen[1]["amp"] == "true" and seen[1]["channels_last"] == "true"
+    record = json.loads((tmp_path / "b.json").read_text())
+    assert record["runs"]["sup2"]["seed5"]["overrides"]["amp"] == "true" and record["protocol"]["channels_last"] is True
+    assert bench_la.main(args) == 0 and len(seen) == 3  # amp off now: the amp run's record does not match
+    with pytest.raises(SystemExit):
+        bench_la.main(args + ["--amp", "maybe"])
