@@ -10,6 +10,7 @@ and its geometry exactly.
 from __future__ import annotations
 
 import datetime
+import locale
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -195,6 +196,21 @@ def write_dicom_series(
     writer.KeepOriginalImageUIDOn()  # keep the SOPInstanceUID / SeriesInstanceUID set below
     width = max(4, len(str(max(numbers))))
     paths: list[Path] = []
+    # GDCM's DICOM writer sets the process locale to "C" (LC_ALL): Python's default text encoding then becomes
+    # ASCII for the rest of the process. The caller's locale is put back when the series is written.
+    saved_locale = locale.setlocale(locale.LC_ALL)
+    try:
+        _write_slices(writer, volume, common, numbers, width, date, time, folder, paths)
+    finally:
+        locale.setlocale(locale.LC_ALL, saved_locale)
+    return paths
+
+
+def _write_slices(
+    writer, volume, common: dict, numbers, width: int, date: str, time: str, folder: Path, paths: list
+) -> None:
+    """Write each slice of ``volume`` as one DICOM file with the shared and per-slice tags (appends to ``paths``)."""
+    n_slices = volume.GetSize()[2]
     for k in range(n_slices):
         slice_img = volume[:, :, k : k + 1]  # a one-slice 3D image keeps the full 3D geometry
         position = volume.TransformIndexToPhysicalPoint((0, 0, k))
@@ -210,7 +226,6 @@ def write_dicom_series(
         writer.SetFileName(str(path))
         writer.Execute(slice_img)
         paths.append(path)
-    return paths
 
 
 _SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"  # Secondary Capture Image Storage

@@ -32,3 +32,16 @@ def test_errors(tmp_path):
         write_dicom_image(STORED, tmp_path / "c.dcm", photometric="RGB")
     with pytest.raises(ValueError, match=r"\[0, 65535\]"):
         write_dicom_image(-STORED - 1, tmp_path / "c.dcm")
+
+
+def test_writing_a_series_keeps_the_process_locale(tmp_path):
+    """GDCM's writer sets LC_ALL to "C" (Python's default text encoding becomes ASCII); the writer puts it back."""
+    import locale
+
+    import numpy as np
+
+    from noisymed.data import write_dicom_series
+
+    before = locale.setlocale(locale.LC_ALL)
+    write_dicom_series(np.zeros((8, 8, 3)), tmp_path / "s", modality="CT")
+    assert locale.setlocale(locale.LC_ALL) == before
