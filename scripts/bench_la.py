@@ -129,11 +129,6 @@ def read_curves(run_dir: Path, val_interval: int) -> dict:
     }
 
 
-def _read_summary(path: Path) -> dict[str, float]:
-    rows = path.read_text(encoding="utf-8", errors="replace").split()
-    return {k: float(v) for k, v in (row.split(",") for row in rows)}
-
-
 def _json(obj: object) -> str:
     return json.dumps(obj, indent=2, allow_nan=True) + "\n"
 
@@ -219,7 +214,9 @@ def run_one(arm: str, seed: int, overrides: dict, label: str, run_dir: Path, val
         {**overrides, "eval_list": json.dumps(val_cases), "eval_dir": str(eval_dir)},
     )
     run_logged(eval_cmd, run_dir / "eval.log", BUNDLE, env)
-    values = _read_summary(eval_dir / "metrics.csv")
+    from noisymed.export import read_metrics_csv
+
+    values = read_metrics_csv(eval_dir / "metrics.csv")
     result = {
         "arm": arm,
         "seed": seed,
