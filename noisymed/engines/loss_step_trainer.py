@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import torch
+from monai.data import MetaTensor
 from monai.engines import SupervisedTrainer
 from monai.engines.utils import IterationEvents
 from monai.utils import CommonKeys as Keys
@@ -21,6 +22,10 @@ from torch import nn
 from noisymed.utils import as_bool, to_channels_last
 
 __all__ = ["LossStepTrainer"]
+
+
+def _plain(value: Any) -> Any:
+    return value.as_tensor() if isinstance(value, MetaTensor) else value
 
 
 def _detached(value: Any) -> Any:
@@ -44,6 +49,12 @@ class LossStepTrainer(SupervisedTrainer):
     loss and the step through unchanged (no scaling is needed for bfloat16). Losses keep their numerically
     sensitive parts in float32 themselves (see :func:`noisymed.utils.autocast_off`). With ``amp=False`` nothing
     of this runs: the iteration is the plain float32 one.
+
+    Gradient accumulation (``accumulation_steps=n``), as MONAI's ``SupervisedTrainer`` does it: the gradients of
+    ``n`` consecutive iterations are summed, each loss divided by ``n``, and the optimizer steps after every
+    ``n``-th iteration of an epoch and after its last one; ``engine.state.output["loss"]`` stays the undivided loss.
+    ``compile=True`` compiles ``network`` with ``torch.compile`` (MONAI's ``__init__`` does it) and hands
+    :meth:`forward` plain tensors instead of ``MetaTensor``s, as MONAI's iteration does.
 
     Args:
         train_modules: further modules (besides ``network``) to put in train mode each iteration, e.g. a
@@ -84,13 +95,17 @@ class LossStepTrainer(SupervisedTrainer):
         if batchdata is None:
             raise ValueError("Must provide batch data for current iteration.")
         inputs, targets = self.batch_inputs(batchdata)
+        if self.compile:  # torch.compile and MetaTensor do not mix (pytorch/pytorch#117026), as in MONAI's iteration
+            inputs, targets = _plain(inputs), _plain(targets)
         if self.channels_last:
             inputs = to_channels_last(inputs)
         engine.state.output = {Keys.IMAGE: inputs, Keys.LABEL: targets}
         engine.network.train()
         for module in self.train_modules:
             module.train()
-        engine.optimizer.zero_grad(set_to_none=engine.optim_set_to_none)
+        zero_grad, step = self._accumulation_phase()
+        if zero_grad:
+            engine.optimizer.zero_grad(set_to_none=engine.optim_set_to_none)
         with self.autocast(inputs):
             outputs = self.forward(inputs, targets, batchdata)
             engine.state.output[Keys.PRED] = outputs[Keys.PRED]
@@ -98,18 +113,31 @@ class LossStepTrainer(SupervisedTrainer):
             terms = self.compute_loss(outputs, targets)
             engine.state.output.update({k: v if k == Keys.LOSS else _detached(v) for k, v in terms.items()})
             engine.fire_event(IterationEvents.LOSS_COMPLETED)
+        loss = terms[Keys.LOSS] / self.accumulation_steps if self.accumulation_steps > 1 else terms[Keys.LOSS]
         scaler = engine.scaler if engine.amp else None
         if scaler is not None:
-            scaler.scale(terms[Keys.LOSS]).backward()
+            scaler.scale(loss).backward()
             engine.fire_event(IterationEvents.BACKWARD_COMPLETED)
-            scaler.step(engine.optimizer)
-            scaler.update()
+            if step:
+                scaler.step(engine.optimizer)
+                scaler.update()
         else:
-            terms[Keys.LOSS].backward()
+            loss.backward()
             engine.fire_event(IterationEvents.BACKWARD_COMPLETED)
-            engine.optimizer.step()
+            if step:
+                engine.optimizer.step()
         engine.fire_event(IterationEvents.MODEL_COMPLETED)
         return engine.state.output
+
+    def _accumulation_phase(self) -> tuple[bool, bool]:
+        """``(zero the gradients first, step the optimizer last)`` for this iteration under ``accumulation_steps``."""
+        n = self.accumulation_steps
+        if n <= 1:
+            return True, True
+        length = self.state.epoch_length
+        local = (self.state.iteration - 1) % length if length else self.state.iteration - 1  # 0-based
+        last_of_epoch = length is not None and local + 1 == length
+        return local % n == 0, (local + 1) % n == 0 or last_of_epoch
 
     def autocast(self, inputs: torch.Tensor) -> AbstractContextManager:
         """``torch.autocast`` for the engine's device (the inputs' device when it has none) with ``amp_kwargs``

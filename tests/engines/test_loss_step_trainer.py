@@ -273,3 +273,88 @@ def test_checkpoint_without_amp_has_no_scaler_key(tmp_path):
     trainer.run()
     assert trainer.scaler is None
     assert "scaler" not in torch.load(tmp_path / "checkpoint_final.pt", weights_only=True)
+
+
+def _regression_batches(n, size=2):
+    torch.manual_seed(3)
+    return [{"image": torch.randn(size, 3), "label": torch.randn(size, 1)} for _ in range(n)]
+
+
+def _accumulating_trainer(batches, **kwargs):
+    torch.manual_seed(4)
+    net = torch.nn.Linear(3, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    trainer = LossStepTrainer(
+        device=torch.device("cpu"),
+        max_epochs=kwargs.pop("max_epochs", 1),
+        train_data_loader=batches,
+        network=net,
+        optimizer=opt,
+        loss_function=torch.nn.MSELoss(),
+        decollate=False,
+        **kwargs,
+    )
+    return trainer, net, opt
+
+
+def test_accumulation_steps_equal_one_step_on_the_joined_batches():
+    """Two iterations of 2 samples accumulated = one iteration on the 4 samples (mean losses, equal sizes)."""
+    batches = _regression_batches(4)
+    joined = [{k: torch.cat([a[k], b[k]]) for k in a} for a, b in zip(batches[::2], batches[1::2])]
+    accumulated, net_acc, _ = _accumulating_trainer(batches, accumulation_steps=2)
+    losses = _record_losses(accumulated)
+    first_loss = torch.nn.functional.mse_loss(net_acc(batches[0]["image"]), batches[0]["label"]).detach()
+    accumulated.run()
+    plain, net_plain, _ = _accumulating_trainer(joined)
+    plain.run()
+    assert accumulated.state.iteration == 4 and plain.state.iteration == 2
+    for a, b in zip(net_acc.parameters(), net_plain.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-6)
+    torch.testing.assert_close(losses[0], first_loss)  # the logged loss is not divided by the steps
+
+
+def test_accumulation_steps_step_at_the_end_of_every_epoch():
+    """Epochs of 3 iterations, accumulating 2: steps after the 2nd and the 3rd iteration of each epoch."""
+    trainer, _, opt = _accumulating_trainer(_regression_batches(3), accumulation_steps=2, max_epochs=2)
+    steps, zeroed = [], []
+    step, zero_grad = opt.step, opt.zero_grad
+    opt.step = lambda *a, **k: (steps.append(trainer.state.iteration), step(*a, **k))[1]
+    opt.zero_grad = lambda *a, **k: (zeroed.append(trainer.state.iteration), zero_grad(*a, **k))[1]
+    trainer.run()
+    assert steps == [2, 3, 5, 6]
+    assert zeroed == [1, 3, 4, 6]
+
+
+def test_accumulation_steps_below_one_are_refused():
+    with pytest.raises(ValueError, match="accumulation_steps"):
+        _accumulating_trainer(_regression_batches(1), accumulation_steps=0)
+
+
+def test_compile_hands_forward_plain_tensors_and_trains():
+    from monai.data import MetaTensor
+
+    seen = []
+
+    class Recording(LossStepTrainer):
+        def forward(self, inputs, targets, batchdata):
+            seen.append((type(inputs), type(targets)))
+            return super().forward(inputs, targets, batchdata)
+
+    batches = [{k: MetaTensor(v) for k, v in b.items()} for b in _regression_batches(2)]
+    torch.manual_seed(4)
+    net = torch.nn.Linear(3, 1)
+    before = [p.detach().clone() for p in net.parameters()]
+    trainer = Recording(
+        device=torch.device("cpu"),
+        max_epochs=1,
+        train_data_loader=batches,
+        network=net,
+        optimizer=torch.optim.SGD(net.parameters(), lr=0.1),
+        loss_function=torch.nn.MSELoss(),
+        decollate=False,
+        compile=True,
+        compile_kwargs={"backend": "eager"},
+    )
+    trainer.run()
+    assert seen == [(torch.Tensor, torch.Tensor)] * 2
+    assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
