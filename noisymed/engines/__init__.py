@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .atomic_metrics_saver import STAGING_PREFIX, AtomicMetricsSaver
 from .bundle_utils import ProgressBarHandler, loss_terms, sample_names
 from .co_teaching_trainer import CoTeachingTrainer, forget_rate
 from .joint_embedding_objectives import (
@@ -45,6 +46,8 @@ from .training_checkpoint import TrainingCheckpoint, latest_checkpoint, load_lat
 from .vae_objective import VAEObjective
 
 __all__ = [
+    "AtomicMetricsSaver",
+    "STAGING_PREFIX",
     "MutualLearningTrainer",
     "SliceOverlaySaver",
     "busiest_slice",
