@@ -71,6 +71,7 @@ from .pancreas_ct import (
     tcia_series_folder,
 )
 from .probability_csv import ProbabilityCSVSaver
+from .semi_supervised_split import partition_cases
 from .sitk_reader import SimpleITKReader, list_dicom_series
 from .two_stream_sampler import TwoStreamBatchSampler
 
@@ -110,6 +111,7 @@ __all__ = [
     "brats_splits",
     "brats_input_datalist",
     "resolve_case_ids",
+    "partition_cases",
     "PANCREAS_SOURCES",
     "PANCREAS_WINDOW",
     "PANCREAS_SPACING",

@@ -27,6 +27,7 @@ from monai.data import ImageReader
 
 from .case_lists import resolve_case_ids
 from .inputs import plan_mask_paths
+from .semi_supervised_split import partition_cases
 
 __all__ = [
     "BRATS_MODALITIES",
@@ -320,28 +321,11 @@ def brats_splits(
     """
     brats_layout(dataset_dir)  # names a missing folder before anything else
     root = Path(dataset_dir).expanduser()
-    if num_labeled < 0 or num_val < 0:
-        raise BraTSDataError(f"num_labeled and num_val must be >= 0, got {num_labeled} and {num_val}.")
     cases = brats_case_ids(root, train_list)
-    if num_val:
-        if num_val >= len(cases):
-            raise BraTSDataError(f"num_val={num_val} leaves no training case of the {len(cases)} listed.")
-        cases, val_cases = cases[:-num_val], cases[-num_val:]
-    elif val_list is not None:
-        val_cases = brats_case_ids(root, val_list)
-        overlap = sorted(set(val_cases) & set(cases))
-        if overlap:
-            raise BraTSDataError(f"validation cases also in the training list: {overlap}.")
-    else:
-        val_cases = []
-    if len(cases) < num_labeled:
-        raise BraTSDataError(
-            f"{root}: {len(cases)} training cases (after holding out {len(val_cases)} for validation) is fewer than "
-            f"num_labeled={num_labeled}."
-        )
-    labeled, unlabeled = cases[:num_labeled], cases[num_labeled:]
-    if max_unlabeled is not None:
-        unlabeled = unlabeled[:max_unlabeled]
+    val_ids = brats_case_ids(root, val_list) if val_list is not None and not num_val else None
+    labeled, unlabeled, val_cases = partition_cases(
+        cases, num_labeled, num_val, val_ids, max_unlabeled, error=BraTSDataError, where=str(root)
+    )
     return {
         "labeled": brats_cases(root, labeled, modalities, True, check),
         "unlabeled": brats_cases(root, unlabeled, modalities, False, check),

@@ -19,6 +19,8 @@ import numpy as np
 
 from noisymed.utils import TEMP_MARK, as_int, as_spacing, atomic_path, refuse_overwrite, write_text_atomic
 
+from .semi_supervised_split import partition_cases
+
 __all__ = [
     "LA_H5_NAME",
     "LA_SPACING",
@@ -175,24 +177,10 @@ def la_splits(
     if val_list is not None and num_val:
         raise LADataError("give either val_list or num_val, not both.")
     cases = read_case_list(root / train_list)
-    if num_val:
-        cases, val_cases = cases[:-num_val], cases[-num_val:]
-    elif val_list is not None:
-        val_cases = read_case_list(root / val_list)
-        overlap = sorted(set(val_cases) & set(cases))
-        if overlap:
-            raise LADataError(f"{root / val_list}: cases also in {train_list}: {overlap}.")
-    else:
-        val_cases = []
-    if len(cases) < num_labeled:
-        raise LADataError(
-            f"{root / train_list}: {len(cases)} training cases (after holding out {len(val_cases)} for validation) "
-            f"is fewer than num_labeled={num_labeled}."
-        )
-    labeled, unlabeled = cases[:num_labeled], cases[num_labeled:]
-    if max_unlabeled is not None:
-        unlabeled = unlabeled[:max_unlabeled]
-
+    val_ids = read_case_list(root / val_list) if val_list is not None else None
+    labeled, unlabeled, val_cases = partition_cases(
+        cases, num_labeled, num_val, val_ids, max_unlabeled, error=LADataError, where=str(root / train_list)
+    )
     split = {
         "labeled": la_cases(root, labeled, True, check),
         "unlabeled": la_cases(root, unlabeled, False, check),

@@ -33,6 +33,7 @@ from monai.data import ImageReader
 
 from .case_lists import resolve_case_ids
 from .inputs import plan_mask_paths
+from .semi_supervised_split import partition_cases
 
 __all__ = [
     "PANCREAS_SOURCES",
@@ -674,29 +675,20 @@ def pancreas_splits(
     Raises:
         PancreasDataError: for a missing folder, list or case, overlapping lists, or too few cases.
     """
-    for name, value in (("num_labeled", num_labeled), ("num_val", num_val)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise PancreasDataError(f"{name} must be a whole number >= 0, got {value!r}.")
     train = pancreas_cases(dataset_dir, train_list)
-    if num_val:
-        if num_val >= len(train):
-            raise PancreasDataError(f"num_val={num_val} leaves no training case of the {len(train)} available.")
-        train, val = train[:-num_val], train[-num_val:]
-    elif val_list is not None:
-        val = pancreas_cases(dataset_dir, val_list)
-        overlap = sorted({i["case"] for i in val} & {i["case"] for i in train})
-        if overlap:
-            raise PancreasDataError(f"validation cases also in the training list: {overlap}.")
-    else:
-        val = []
-    if len(train) < num_labeled:
-        raise PancreasDataError(
-            f"{dataset_dir}: {len(train)} training cases available, fewer than num_labeled={num_labeled}."
-        )
-    unlabeled = [{k: v for k, v in i.items() if k != "label"} for i in train[num_labeled:]]
-    if max_unlabeled is not None:
-        unlabeled = unlabeled[:max_unlabeled]
-    return {"labeled": train[:num_labeled], "unlabeled": unlabeled, "val": val}
+    val_items = pancreas_cases(dataset_dir, val_list) if val_list is not None and not num_val else None
+    labeled, unlabeled, val = partition_cases(
+        train,
+        num_labeled,
+        num_val,
+        val_items,
+        max_unlabeled,
+        error=PancreasDataError,
+        where=str(dataset_dir),
+        key=lambda item: item["case"],
+    )
+    unlabeled = [{k: v for k, v in item.items() if k != "label"} for item in unlabeled]
+    return {"labeled": labeled, "unlabeled": unlabeled, "val": val}
 
 
 def pancreas_reader(dataset_dir: str | Path, key: str = "image") -> ImageReader:

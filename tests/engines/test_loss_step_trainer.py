@@ -96,7 +96,7 @@ def test_amp_on_cpu_runs_the_forward_in_bfloat16_and_the_loss_in_float32():
     assert trainer.state.output["loss_mutual"] > 0 and torch.isfinite(trainer.state.output["loss_sup"])
     assert trainer.scaler is not None and not trainer.scaler.is_enabled()  # MONAI's CUDA scaler, off on the CPU
     assert all(p.dtype == torch.float32 for p in net.parameters())
-    assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True))
 
 
 def test_amp_false_is_bit_identical_to_amp_not_passed_and_to_the_plain_iteration():
@@ -131,13 +131,13 @@ def test_amp_with_an_enabled_grad_scaler_scales_steps_and_updates(monkeypatch):
     trainer.run()
     assert trainer.scaler.is_enabled() and trainer.scaler.get_scale() == 64.0 * 2**3
     assert all(torch.isfinite(v) for v in losses)
-    assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True))
     # the gradients the optimizer stepped with were unscaled: same update as without a scaler, up to bfloat16
     reference_net = _network()
     reference = _trainer(reference_net, _batches(), amp=True)
     monkeypatch.undo()
     reference.run()
-    for a, b in zip(net.parameters(), reference_net.parameters()):
+    for a, b in zip(net.parameters(), reference_net.parameters(), strict=True):
         assert torch.allclose(a, b, atol=1e-5)
 
 
@@ -300,7 +300,7 @@ def _accumulating_trainer(batches, **kwargs):
 def test_accumulation_steps_equal_one_step_on_the_joined_batches():
     """Two iterations of 2 samples accumulated = one iteration on the 4 samples (mean losses, equal sizes)."""
     batches = _regression_batches(4)
-    joined = [{k: torch.cat([a[k], b[k]]) for k in a} for a, b in zip(batches[::2], batches[1::2])]
+    joined = [{k: torch.cat([a[k], b[k]]) for k in a} for a, b in zip(batches[::2], batches[1::2], strict=True)]
     accumulated, net_acc, _ = _accumulating_trainer(batches, accumulation_steps=2)
     losses = _record_losses(accumulated)
     first_loss = torch.nn.functional.mse_loss(net_acc(batches[0]["image"]), batches[0]["label"]).detach()
@@ -308,7 +308,7 @@ def test_accumulation_steps_equal_one_step_on_the_joined_batches():
     plain, net_plain, _ = _accumulating_trainer(joined)
     plain.run()
     assert accumulated.state.iteration == 4 and plain.state.iteration == 2
-    for a, b in zip(net_acc.parameters(), net_plain.parameters()):
+    for a, b in zip(net_acc.parameters(), net_plain.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-6)
     torch.testing.assert_close(losses[0], first_loss)  # the logged loss is not divided by the steps
 
@@ -357,4 +357,4 @@ def test_compile_hands_forward_plain_tensors_and_trains():
     )
     trainer.run()
     assert seen == [(torch.Tensor, torch.Tensor)] * 2
-    assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True))
