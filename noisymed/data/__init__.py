@@ -28,7 +28,7 @@ from .demo_classification import CLASSIFICATION_DEMO_CLASSES, ensure_classificat
 from .demo_cxr import CXR_DEMO_FINDINGS, ensure_cxr_demo, make_cxr_like_image
 from .dicom_io import new_dicom_uid, write_dicom_image, write_dicom_series
 from .h5_reader import H5Reader
-from .inputs import VOLUME_SUFFIXES, image_datalist, plan_mask_paths, segmentation_datalist
+from .inputs import VOLUME_SUFFIXES, expand_volume_folder, image_datalist, plan_mask_paths, segmentation_datalist
 from .la_h5 import (
     LA_H5_NAME,
     LA_SPACING,
@@ -82,6 +82,7 @@ __all__ = [
     "image_datalist",
     "segmentation_datalist",
     "plan_mask_paths",
+    "expand_volume_folder",
     "VOLUME_SUFFIXES",
     "SimpleITKReader",
     "list_dicom_series",

@@ -10,7 +10,7 @@ from noisymed.utils import refuse_overwrite
 
 from .classification import _is_series_folder
 
-__all__ = ["image_datalist", "segmentation_datalist", "plan_mask_paths", "VOLUME_SUFFIXES"]
+__all__ = ["image_datalist", "segmentation_datalist", "plan_mask_paths", "expand_volume_folder", "VOLUME_SUFFIXES"]
 
 
 def image_datalist(
@@ -108,8 +108,18 @@ def _stem(path: Path) -> str:
     return name
 
 
-def _expand(path: Path) -> list[Path]:
-    """A folder holding volume files stands for those files; any other folder is one DICOM series."""
+def expand_volume_folder(path: str | Path) -> list[Path]:
+    """The volumes an input path stands for: a folder holding volume files stands for those files (the names
+    ending with :data:`VOLUME_SUFFIXES` directly in it, in name order); any other folder is one DICOM series, and
+    a file is itself.
+
+    Args:
+        path: an input file or folder.
+
+    Returns:
+        The paths, one per volume.
+    """
+    path = Path(path)
     if not path.is_dir():
         return [path]
     volumes = sorted(p for p in path.iterdir() if p.is_file() and p.name.lower().endswith(VOLUME_SUFFIXES))
@@ -155,7 +165,7 @@ def segmentation_datalist(
         FileExistsError: for a mask that exists when ``overwrite`` is false.
     """
     items = [Path(item[key]) for item in image_datalist(inputs, key, unique=False)]
-    paths = [p for item in items for p in _expand(item)]
+    paths = [p for item in items for p in expand_volume_folder(item)]
     targets = plan_mask_paths(paths, output_dir, postfix=postfix, extension=extension, overwrite=overwrite)
     return [{key: str(path), output_key: str(target)} for path, target in zip(paths, targets, strict=True)]
 

@@ -737,13 +737,13 @@ def pancreas_input_datalist(
         ValueError: when two inputs would write one mask.
         FileExistsError: for a mask that exists when ``overwrite`` is false.
     """
-    from .inputs import _expand, image_datalist
+    from .inputs import expand_volume_folder, image_datalist
 
     if inputs is None or (not isinstance(inputs, (str, Path)) and len(inputs) == 0):
         raise PancreasDataError(
             "no input given: set --input to a CT DICOM series folder or a NIfTI file, or a list of them."
         )
-    paths = [p for item in image_datalist(inputs, "image", unique=False) for p in _expand(Path(item["image"]))]
+    paths = [p for item in image_datalist(inputs, "image", unique=False) for p in expand_volume_folder(item["image"])]
     out = [{"image": str(path), "case": path.name.split(".")[0]} for path in paths]
     if output_dir is not None:
         targets = plan_mask_paths(paths, output_dir, postfix=postfix, overwrite=overwrite)

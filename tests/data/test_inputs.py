@@ -29,7 +29,9 @@ def test_one_input_writes_beside_the_output_dir_root(tmp_path):
     out = tmp_path / "out"
     assert segmentation_datalist(f, out) == [{"image": str(f), "output": str(out / "case_seg.nii.gz")}]
     assert segmentation_datalist(str(dicom), out)[0]["output"] == str(out / "series1_seg.nii.gz")
-    assert segmentation_datalist(_touch(tmp_path / "x.mha"), out, postfix="mask")[0]["output"] == str(out / "x_mask.nii.gz")
+    assert segmentation_datalist(_touch(tmp_path / "x.mha"), out, postfix="mask")[0]["output"] == str(
+        out / "x_mask.nii.gz"
+    )
 
 
 def test_inputs_with_one_base_name_never_share_a_mask(tmp_path):
@@ -70,7 +72,9 @@ def test_existing_masks_are_refused_before_anything_is_written(tmp_path):
     a, b = _touch(tmp_path / "in" / "a.nii.gz"), _touch(tmp_path / "in" / "b.nii.gz")
     out = tmp_path / "out"
     _touch(out / "b_seg.nii.gz")
-    with pytest.raises(FileExistsError, match=r"b_seg.nii.gz already exists: .*pass another --output_dir, or pass --overwrite true"):
+    with pytest.raises(
+        FileExistsError, match=r"b_seg.nii.gz already exists: .*pass another --output_dir, or pass --overwrite true"
+    ):
         segmentation_datalist([a, b], out)
     assert len(segmentation_datalist([a, b], out, overwrite="true")) == 2
 
@@ -87,12 +91,27 @@ def test_2d_inputs_from_folders_and_a_monai_datalist(tmp_path):
     datalist = tmp_path / "lists" / "datalist.json"
     datalist.parent.mkdir()
     datalist.write_text('{"testing": ["../site_a/img.png", {"image": "%s", "id": 7}]}' % b)
-    assert image_datalist(datalist) == [{"image": str(datalist.parent / "../site_a/img.png")}, {"image": str(b), "id": 7}]
+    assert image_datalist(datalist) == [
+        {"image": str(datalist.parent / "../site_a/img.png")},
+        {"image": str(b), "id": 7},
+    ]
     with pytest.raises(ValueError, match="given twice"):
         image_datalist([datalist, a])
+    datalist.write_text('{"training": []}')
     with pytest.raises(ValueError, match="a MONAI datalist with a 'testing' list is expected, found \\['training'\\]"):
-        datalist.write_text('{"training": []}')
         image_datalist(datalist)
     datalist.write_text('{"testing": ["missing.png"]}')
     with pytest.raises(FileNotFoundError, match="missing.png: listed in"):
         image_datalist(datalist)
+
+
+def test_expand_volume_folder(tmp_path):
+    from noisymed.data import expand_volume_folder
+
+    b, a = _touch(tmp_path / "vols" / "b.nii.gz"), _touch(tmp_path / "vols" / "a.MHA")
+    _touch(tmp_path / "vols" / "notes.txt")
+    _touch(tmp_path / "vols" / "deeper" / "c.nii")  # only files directly in the folder
+    assert expand_volume_folder(tmp_path / "vols") == [a, b]
+    series = _touch(tmp_path / "series" / "IM0001.dcm").parent
+    assert expand_volume_folder(str(series)) == [series]  # no volume file: one DICOM series
+    assert expand_volume_folder(a) == [a]
