@@ -462,15 +462,24 @@ def main(argv: list[str] | None = None) -> int:
             results["plot"] = str(plot)
         write_text_atomic(out, _json(results))
 
+    jobs = [(s, a) for s in seeds for a in arms]  # seed by seed: finished seeds give complete pairs early
+    # every result the JSON already records (same settings) is in the new JSON from the start: a benchmark killed
+    # before it reaches a recorded run no longer drops that run from its record
+    reused = {}
+    for seed, arm in jobs:
+        earlier = recorded_result(recorded, arm, seed, {**common, **settings[arm][0], "seed": seed}, args.threads)
+        if earlier is not None:
+            reused[(seed, arm)] = earlier
+            results["runs"].setdefault(arm, {})[f"seed{seed}"] = earlier
+    if reused:
+        save()
+
     def task(seed: int, arm: str) -> None:
         overrides = {**common, **settings[arm][0], "seed": seed}
         run_dir = Path(args.work_dir) / f"seed{seed}" / arm
-        earlier = recorded_result(recorded, arm, seed, overrides, args.threads)
-        if earlier is not None:
-            _say(f"[seed {seed} {arm}] reusing the result recorded in {out} (same settings, commit {earlier.get('commit')})")
-            with lock:
-                results["runs"].setdefault(arm, {})[f"seed{seed}"] = earlier
-                save()
+        if (seed, arm) in reused:
+            commit = reused[(seed, arm)].get("commit")
+            _say(f"[seed {seed} {arm}] reusing the result recorded in {out} (same settings, commit {commit})")
             return
         try:
             result = run_one(arm, seed, {**overrides, "bundle_root": str(run_dir.resolve())}, settings[arm][1], run_dir, val_cases, args)
@@ -484,7 +493,6 @@ def main(argv: list[str] | None = None) -> int:
             results["runs"].setdefault(arm, {})[f"seed{seed}"] = result
             save()
 
-    jobs = [(s, a) for s in seeds for a in arms]  # seed by seed: finished seeds give complete pairs early
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         list(pool.map(lambda job: task(*job), jobs))
     save()

@@ -209,3 +209,33 @@ def test_amp_and_channels_last_are_overrides_only_when_on(tmp_path, monkeypatch)
     assert bench_la.main(args) == 0 and len(seen) == 3  # amp off now: the amp run's record does not match
     with pytest.raises(SystemExit):
         bench_la.main(args + ["--amp", "maybe"])
+
+
+def test_a_killed_benchmark_keeps_every_recorded_run(tmp_path, monkeypatch):
+    """Runs the JSON records are in the new JSON before anything trains: a benchmark killed at its first new run
+    still records the runs of later seeds that an earlier invocation made (they used to vanish until reached)."""
+    from noisymed.data import ensure_la_demo
+
+    data = ensure_la_demo(tmp_path / "data", num_train=5, num_test=1, shape=(32, 32, 32))
+    at_kill = []
+
+    def fake_run_one(arm, seed, overrides, label, run_dir, val_cases, args):
+        if arm == "mutual2":  # a kill while this run trains leaves the JSON as it is now
+            at_kill.append(json.loads((tmp_path / "b.json").read_text()))
+            raise KeyboardInterrupt
+        return {
+            "arm": arm, "seed": seed, "label": label, "metrics": {"dice": seed / 10}, "val_dice": [[2, 0.5]],
+            "diagnostics": [], "seconds_per_iteration": 1.0, "empty_predictions": 0, "threads": args.threads,
+            "overrides": {k: v for k, v in overrides.items() if k != "bundle_root"},
+        }  # fmt: skip
+
+    monkeypatch.setattr(bench_la, "run_one", fake_run_one)
+    monkeypatch.setattr(bench_la, "plot_curves", lambda *a, **k: None)
+    common = ["--dataset_dir", str(data), "--num_val", "1", "--seeds", "5,6", "--iterations", "4", "--val_interval",
+              "2", "--work_dir", str(tmp_path / "w"), "--out", str(tmp_path / "b.json")]  # fmt: skip
+    assert bench_la.main(common + ["--arms", "sup2"]) == 0
+    with pytest.raises(KeyboardInterrupt):
+        bench_la.main(common + ["--arms", "sup2,mutual2", "--jobs", "1"])
+    record = at_kill[0]  # killed at (seed 5, mutual2), the first run to train, before seed 6 is reached
+    assert {s: r["metrics"]["dice"] for s, r in record["runs"]["sup2"].items()} == {"seed5": 0.5, "seed6": 0.6}
+    assert "mutual2" not in record["runs"] and record["summary"]["complete"] is False
