@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import ignite.distributed as idist
 from monai.handlers import MetricsSaver
 
 from noisymed.utils.atomic_write import TEMP_MARK
@@ -51,7 +52,7 @@ class AtomicMetricsSaver(MetricsSaver):
     def _started(self, _engine: Any) -> None:
         super()._started(_engine)
         folder = Path(self.save_dir)
-        if folder.is_dir():
+        if idist.get_rank() == self.save_rank and folder.is_dir():  # only the writing rank touches the folder
             for leftover in folder.glob(f"{STAGING_PREFIX}*{TEMP_MARK}"):
                 if leftover.is_dir():
                     shutil.rmtree(leftover, ignore_errors=True)
@@ -62,6 +63,9 @@ class AtomicMetricsSaver(MetricsSaver):
         Args:
             engine: the ignite engine whose epoch has completed.
         """
+        if idist.get_rank() != self.save_rank:  # this rank only joins the gather of file names; it writes nothing
+            super().__call__(engine)
+            return
         target = Path(self.save_dir)
         target.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=target, prefix=STAGING_PREFIX, suffix=TEMP_MARK))
