@@ -42,7 +42,10 @@ def val_curve(log: Path) -> list[float]:
     """Validation Dice after each epoch, as the StatsHandler logged it."""
     if not log.is_file():
         return []
-    return [float(v) for v in re.findall(r"Metrics -- val_mean_dice: ([\d.]+)", log.read_text(encoding="utf-8", errors="replace"))]
+    return [
+        float(v)
+        for v in re.findall(r"Metrics -- val_mean_dice: ([\d.]+)", log.read_text(encoding="utf-8", errors="replace"))
+    ]
 
 
 def seed_split(cases: list[str], seed: int, num_labeled: int, num_unlabeled: int, num_val: int) -> dict[str, list[str]]:
@@ -53,7 +56,9 @@ def seed_split(cases: list[str], seed: int, num_labeled: int, num_unlabeled: int
     """
     need = num_labeled + num_unlabeled + num_val
     if len(cases) < need:
-        raise ValueError(f"{need} cases needed ({num_labeled} labeled + {num_unlabeled} unlabeled + {num_val} val), found {len(cases)}.")
+        raise ValueError(
+            f"{need} cases needed ({num_labeled} labeled + {num_unlabeled} unlabeled + {num_val} val), found {len(cases)}."
+        )
     order = sorted(cases)
     random.Random(seed).shuffle(order)
     return {
@@ -92,9 +97,16 @@ def _run(arm: str, seed: int, overrides: dict, run_dir: Path, eval_cases: list[s
     print(f"[{arm} seed {seed}] training {overrides['max_iterations']} iterations ...", flush=True)
     wall, peak = run_logged(base + ["--config_file", "configs/train.json"] + flags, run_dir / "train.log", BUNDLE, env)
     log = (run_dir / "train.log").read_text(encoding="utf-8", errors="replace")
-    train_s = sum(engine_epoch_seconds(log, "MutualLearningTrainer")) - sum(engine_epoch_seconds(log, "SupervisedEvaluator"))
+    train_s = sum(engine_epoch_seconds(log, "MutualLearningTrainer")) - sum(
+        engine_epoch_seconds(log, "SupervisedEvaluator")
+    )
     eval_flags = flags + ["--eval_list", json.dumps(eval_cases)]
-    run_logged(base + ["--config_file", "['configs/train.json','configs/evaluate.json']"] + eval_flags, run_dir / "eval.log", BUNDLE, env)
+    run_logged(
+        base + ["--config_file", "['configs/train.json','configs/evaluate.json']"] + eval_flags,
+        run_dir / "eval.log",
+        BUNDLE,
+        env,
+    )
     rows = (run_dir / "eval" / "metrics.csv").read_text(encoding="utf-8").split()
     values = {k: float(v) for k, v in (row.split(",") for row in rows)}
     result = {
@@ -119,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--iterations", type=int, default=200)
     p.add_argument("--val_interval", type=int, default=40)
-    p.add_argument("--pixdim", type=float, default=3.0, help="isotropic resampling (mm); 3.0 = a third of the BraTS resolution")
+    p.add_argument(
+        "--pixdim", type=float, default=3.0, help="isotropic resampling (mm); 3.0 = a third of the BraTS resolution"
+    )
     p.add_argument("--patch_size", default="[32, 32, 32]")
     p.add_argument("--features", type=int, default=8)
     p.add_argument("--sw_overlap", type=float, default=0.25)
@@ -187,7 +201,9 @@ def main(argv: list[str] | None = None) -> int:
             units.append((arm, seed, overrides))
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = {
-            (arm, seed): pool.submit(_run, arm, seed, ov, Path(ov["bundle_root"]), splits[seed]["val"], args.threads, args.rerun)
+            (arm, seed): pool.submit(
+                _run, arm, seed, ov, Path(ov["bundle_root"]), splits[seed]["val"], args.threads, args.rerun
+            )
             for arm, seed, ov in units
         }
         runs = {key: f.result() for key, f in futures.items()}

@@ -30,9 +30,19 @@ __all__ = [
 
 def bundle_command(config_files: Sequence[str], overrides: Mapping[str, object]) -> list[str]:
     """``python -m monai.bundle run`` with the configs (relative to the bundle) and ``--key value`` overrides."""
-    configs = config_files[0] if len(config_files) == 1 else "[" + ",".join(f"'{c}'" for c in config_files) + "]"
+    configs = config_files[0] if len(config_files) == 1 else "[" + ",".join(f"{c!r}" for c in config_files) + "]"
     flags = [x for k, v in overrides.items() for x in (f"--{k}", str(v))]
-    return [sys.executable, "-m", "monai.bundle", "run", "--config_file", configs, "--logging_file", "configs/logging.conf", *flags]
+    return [
+        sys.executable,
+        "-m",
+        "monai.bundle",
+        "run",
+        "--config_file",
+        configs,
+        "--logging_file",
+        "configs/logging.conf",
+        *flags,
+    ]
 
 
 def figure_path(out: Path, what: str) -> Path:

@@ -38,8 +38,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import t as student_t
 from bench_common import engine_epoch_seconds, figure_path, replace_block, run_logged, thread_env
+from scipy.stats import t as student_t
 
 from noisymed.data import nih_subset_datalist
 from noisymed.metrics import multilabel_scores
@@ -189,16 +189,34 @@ def _pooled(results: dict, work: Path, units: list[tuple[int, int | None]], data
             pooled[arm] = (ids, scores, targets, multilabel_scores(scores, targets, classes))
         seed_out: dict = {
             "images": len(next(iter(pooled.values()))[0]) if pooled else 0,
-            "arms": {a: {k: v[3][k] for k in ("map", "auroc", "per_class_ap", "per_class_auroc", "excluded_ap", "excluded_auroc", "positives")} for a, v in pooled.items()},
+            "arms": {
+                a: {
+                    k: v[3][k]
+                    for k in (
+                        "map",
+                        "auroc",
+                        "per_class_ap",
+                        "per_class_auroc",
+                        "excluded_ap",
+                        "excluded_auroc",
+                        "positives",
+                    )
+                }
+                for a, v in pooled.items()
+            },
         }
         if {"an", "mpc"} <= set(pooled):
             if pooled["an"][0] != pooled["mpc"][0]:
                 raise ValueError("AN and MPC were scored on different images.")
             groups = [patient[Path(i).name] for i in pooled["an"][0]]
-            seed_out["mpc_minus_an"] = paired_bootstrap(groups, pooled["an"][1], pooled["mpc"][1], pooled["an"][2], num=num_boot)
+            seed_out["mpc_minus_an"] = paired_bootstrap(
+                groups, pooled["an"][1], pooled["mpc"][1], pooled["an"][2], num=num_boot
+            )
             if "full" in pooled:
                 a, m, f = (seed_out["arms"][x] for x in ("an", "mpc", "full"))
-                seed_out["gap_closed"] = {k: (m[k] - a[k]) / (f[k] - a[k]) if f[k] > a[k] else None for k in ("map", "auroc")}
+                seed_out["gap_closed"] = {
+                    k: (m[k] - a[k]) / (f[k] - a[k]) if f[k] > a[k] else None for k in ("map", "auroc")
+                }
         out[f"seed{seed}"] = seed_out
     return out
 
@@ -311,9 +329,16 @@ def _train_arm(arm: str, seed: int, fold: int | None, common: dict, work: Path, 
             print(f"[{arm} {name}] reusing {cached} (same settings; --rerun to train again)", flush=True)
             return previous["result"]
     print(f"[{arm} {name}] training {args.epochs} epochs ...", flush=True)
-    wall, _ = run_logged(base + ["--config_file", "configs/train.json"] + flags + ["--overwrite", "true"], run_dir / "train.log", BUNDLE, _env(args.threads))
+    wall, _ = run_logged(
+        base + ["--config_file", "configs/train.json"] + flags + ["--overwrite", "true"],
+        run_dir / "train.log",
+        BUNDLE,
+        _env(args.threads),
+    )
     log = (run_dir / "train.log").read_text(encoding="utf-8", errors="replace")
-    train_s = sum(engine_epoch_seconds(log, "SinglePositiveTrainer")) - sum(engine_epoch_seconds(log, "SupervisedEvaluator"))
+    train_s = sum(engine_epoch_seconds(log, "SinglePositiveTrainer")) - sum(
+        engine_epoch_seconds(log, "SupervisedEvaluator")
+    )
     run_logged(eval_cmd, run_dir / "eval.log", BUNDLE, _env(args.threads))
     report = json.loads((run_dir / "eval" / "per_class.json").read_text(encoding="utf-8"))
     curves = _curves(log)
@@ -340,7 +365,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset_dir", default=str(REPO.parent / "shared" / "data" / "nih_cxr14_1000"))
     p.add_argument("--epochs", type=int, default=6)
-    p.add_argument("--max_iterations", type=int, default=None, help="iterations per epoch (default: the whole training set)")
+    p.add_argument(
+        "--max_iterations", type=int, default=None, help="iterations per epoch (default: the whole training set)"
+    )
     p.add_argument("--batch_size", type=int, default=32)
     p.add_argument("--image_size", type=int, default=64)
     p.add_argument("--learning_rate", type=float, default=1e-3)
@@ -348,7 +375,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--val_fraction", type=float, default=0.2)
     p.add_argument("--folds", type=int, default=5, help="patient-grouped cross-validation folds; 0: the hold-out split")
     p.add_argument("--seeds", default="0", help="seeds of the single-positive draw and of training")
-    p.add_argument("--main_arms", default="full,an,mpc", help="arms run at every fold and seed; the others at the first only")
+    p.add_argument(
+        "--main_arms", default="full,an,mpc", help="arms run at every fold and seed; the others at the first only"
+    )
     p.add_argument("--split_seed", type=int, default=0)
     p.add_argument("--bootstrap", type=int, default=1000, help="patient bootstrap resamples of the pooled MPC − AN")
     p.add_argument("--threads", type=int, default=1, help="OMP threads per training process")
@@ -358,8 +387,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work_dir", default=str(REPO / "benchmarks" / "runs" / "cxr"))
     p.add_argument("--out", default=str(BUNDLE / "docs" / "benchmark_cxr.json"))
     p.add_argument("--docs", default=str(BUNDLE / "docs" / "README.md"))
-    p.add_argument("--combine", default=None, help="comma-separated benchmark JSONs of other seeds: join them into one "
-                   "paired MPC − AN comparison, write it to --out and train nothing")
+    p.add_argument(
+        "--combine",
+        default=None,
+        help="comma-separated benchmark JSONs of other seeds: join them into one "
+        "paired MPC − AN comparison, write it to --out and train nothing",
+    )
     p.add_argument("--plot_only", action="store_true", help="only draw the figures of the existing --out JSON")
     args = p.parse_args(argv)
     if args.plot_only:
@@ -400,11 +433,20 @@ def main(argv: list[str] | None = None) -> int:
         "num_workers": 0,
         **({"num_folds": args.folds} if args.folds else {}),
     }
-    protocol = {**common, "seeds": seeds, "main_arms": main_arms, "threads": args.threads, "jobs": args.jobs, "reported": "last epoch"}
+    protocol = {
+        **common,
+        "seeds": seeds,
+        "main_arms": main_arms,
+        "threads": args.threads,
+        "jobs": args.jobs,
+        "reported": "last epoch",
+    }
     results: dict = {"protocol": protocol, "runs": {}, "arms": {}, "single_positive": {}}
     start = time.time()
     units = [(seed, fold) for seed in seeds for fold in folds]  # the first one runs every arm
-    tasks = [(arm, *u) for i, u in enumerate(units) for arm in (arms if i == 0 else [a for a in arms if a in main_arms])]
+    tasks = [
+        (arm, *u) for i, u in enumerate(units) for arm in (arms if i == 0 else [a for a in arms if a in main_arms])
+    ]
     tasks.sort(key=lambda t: -_COST.get(t[0], 1.0))  # longest first, so two jobs end together
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:  # each task is a training subprocess
         futures = {task: pool.submit(_train_arm, *task, common, work, args) for task in tasks}
@@ -421,12 +463,14 @@ def main(argv: list[str] | None = None) -> int:
 
     for arm in arms:
         runs = {s: r[arm] for s, r in results["runs"].items() if arm in r}
-        first = next(iter(runs.values()))
         results["arms"][arm] = {
             "label": ARMS[arm][1],
             "overrides": ARMS[arm][0],
             "runs": list(runs),
-            **{k: _stats([r[k] for r in runs.values()]) for k in ("map", "auroc", "map_mean_last3", "auroc_mean_last3", "seconds_per_epoch")},
+            **{
+                k: _stats([r[k] for r in runs.values()])
+                for k in ("map", "auroc", "map_mean_last3", "auroc_mean_last3", "seconds_per_epoch")
+            },
             "excluded_ap": sorted({c for r in runs.values() for c in r["excluded_ap"]}),
             "excluded_auroc": sorted({c for r in runs.values() for c in r["excluded_auroc"]}),
         }
@@ -439,7 +483,11 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     write_figures(results, Path(args.out))
-    _write_table(results, Path(args.docs), shlex.join(["python", "scripts/bench_cxr.py", *(argv if argv is not None else sys.argv[1:])]))
+    _write_table(
+        results,
+        Path(args.docs),
+        shlex.join(["python", "scripts/bench_cxr.py", *(argv if argv is not None else sys.argv[1:])]),
+    )
     print(json.dumps({k: v for k, v in results.items() if k not in ("arms", "runs")}, indent=2))
     return 0
 
@@ -464,11 +512,19 @@ def write_figures(results: dict, out: Path) -> list[Path]:
         }
         panels = {k: v for k, v in panels.items() if v}
         if panels:
-            written.append(plot_curves(panels, figure_path(out, "curves"), ylabel="value", title="first run of each arm"))
+            written.append(
+                plot_curves(panels, figure_path(out, "curves"), ylabel="value", title="first run of each arm")
+            )
     arms = {a: s for a, s in results.get("arms", {}).items() if isinstance(s.get("map"), dict)}
     if arms:
-        groups = {"mAP" if m == "map" else "AUROC": {s.get("label", a): s[m]["mean"] for a, s in arms.items()} for m in ("map", "auroc")}
-        errors = {"mAP" if m == "map" else "AUROC": {s.get("label", a): s[m].get("sd") or 0.0 for a, s in arms.items()} for m in ("map", "auroc")}
+        groups = {
+            "mAP" if m == "map" else "AUROC": {s.get("label", a): s[m]["mean"] for a, s in arms.items()}
+            for m in ("map", "auroc")
+        }
+        errors = {
+            "mAP" if m == "map" else "AUROC": {s.get("label", a): s[m].get("sd") or 0.0 for a, s in arms.items()}
+            for m in ("map", "auroc")
+        }
         written.append(plot_bars(groups, figure_path(out, "results"), ylabel="mean over runs (± sd)", errors=errors))
     return written
 
@@ -503,7 +559,7 @@ def _write_table(results: dict, docs: Path, command: str) -> None:
             f"{sp['observed_positives']} observed, **{sp['hidden_positives']} hidden**."
         )
     if results.get("single_positive"):
-        rows.append("- Images without findings observe \"No Finding\" (an extra class).")
+        rows.append('- Images without findings observe "No Finding" (an extra class).')
     rows += [
         "",
         "| arm | runs | mAP % | macro AUROC % | mAP % (mean of last 3 epochs) | AUROC % (mean of last 3) | s / epoch |",
@@ -526,7 +582,10 @@ def _write_table(results: dict, docs: Path, command: str) -> None:
         ]
         for arm in pseudo_arms:
             q = arm["pseudo_labels_last_epoch"]
-            rows.append(f"| {arm['label']} | {_pct(q['pseudo_pos_rate'])} | {_pct(q['pseudo_pos_precision'])} | {_pct(q['hidden_pos_recall'])} |")
+            rows.append(
+                f"| {arm['label']} | {_pct(q['pseudo_pos_rate'])} | {_pct(q['pseudo_pos_precision'])} | "
+                f"{_pct(q['hidden_pos_recall'])} |"
+            )
     excluded = sorted({c for a in results["arms"].values() for c in a["excluded_ap"] + a["excluded_auroc"]})
     if excluded:
         rows += ["", f"Excluded where a validation fold has no positive of them (per run, never NaN): {excluded}."]
@@ -564,7 +623,9 @@ def _pooled_rows(seed: str, pooled: dict, arms: dict) -> list[str]:
         "| arm | pooled mAP % | pooled macro AUROC % |",
         "|---|---|---|",
     ]
-    rows += [f"| {arms[a]['label']} | {100 * v['map']:.2f} | {100 * v['auroc']:.2f} |" for a, v in pooled["arms"].items()]
+    rows += [
+        f"| {arms[a]['label']} | {100 * v['map']:.2f} | {100 * v['auroc']:.2f} |" for a, v in pooled["arms"].items()
+    ]
     excluded = sorted({c for v in pooled["arms"].values() for c in v["excluded_ap"] + v["excluded_auroc"]})
     if excluded:
         rows += ["", f"Excluded (no positive among the pooled images): {excluded}."]
@@ -578,8 +639,14 @@ def _pooled_rows(seed: str, pooled: dict, arms: dict) -> list[str]:
         line = f"Pooled MPC − AN ({seed}): " + ", ".join(parts)
         g = pooled.get("gap_closed") or {}
         if g:
-            closed = [f"{100 * g[k]:.0f} % ({name})" for k, name in (("map", "mAP"), ("auroc", "AUROC")) if g.get(k) is not None]
-            line += "; share of the pooled AN → full-label gap closed: " + (", ".join(closed) if closed else "no gap (full labels did not beat AN)")
+            closed = [
+                f"{100 * g[k]:.0f} % ({name})"
+                for k, name in (("map", "mAP"), ("auroc", "AUROC"))
+                if g.get(k) is not None
+            ]
+            line += "; share of the pooled AN → full-label gap closed: " + (
+                ", ".join(closed) if closed else "no gap (full labels did not beat AN)"
+            )
         rows += ["", line + "."]
     return rows
 

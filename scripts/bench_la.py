@@ -193,17 +193,24 @@ def run_one(arm: str, seed: int, overrides: dict, label: str, run_dir: Path, val
     run_dir.mkdir(parents=True, exist_ok=True)
     write_text_atomic(started, _json(overrides))
 
-    env = {**thread_env(args.threads), "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **thread_env(args.threads),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
     resume = any((run_dir / "models").glob("checkpoint_*.pt"))
     if resume and (run_dir / "train.log").is_file():  # keep the killed attempt's log: its epochs are in the curve
         (run_dir / "train.log").rename(run_dir / f"train.{len(list(run_dir.glob('train.*.log')))}.log")
     _say(f"[seed {seed} {arm}] {'resuming' if resume else 'training'} ({args.iterations} iterations) in {run_dir}")
     # no checkpoint yet: a fresh start, over whatever a killed attempt left before its first checkpoint (model.pt)
-    train_cmd = bundle_command(["configs/train.json"], {**overrides, **({"resume": "true"} if resume else {"overwrite": "true"})})
+    train_cmd = bundle_command(
+        ["configs/train.json"], {**overrides, **({"resume": "true"} if resume else {"overwrite": "true"})}
+    )
     wall, peak = run_logged(train_cmd, run_dir / "train.log", BUNDLE, env)
     log = (run_dir / "train.log").read_text(encoding="utf-8", errors="replace")
     # ignite's trainer epoch time includes its EPOCH_COMPLETED handlers, the validation among them
-    train_s = sum(engine_epoch_seconds(log, "MutualLearningTrainer")) - sum(engine_epoch_seconds(log, "SupervisedEvaluator"))
+    train_s = sum(engine_epoch_seconds(log, "MutualLearningTrainer")) - sum(
+        engine_epoch_seconds(log, "SupervisedEvaluator")
+    )
     iterations_here = len(engine_epoch_seconds(log, "MutualLearningTrainer")) * args.val_interval
 
     eval_dir = run_dir / "val_eval"
@@ -261,12 +268,16 @@ def summarize(runs: dict, arms: list[str], seeds: list[int]) -> dict:
             "label": first["label"],
             "seeds": sorted(done),
             "metrics": {
-                k: stats([r["metrics"][k] for r in done.values()]) for k in METRICS if all(k in r["metrics"] for r in done.values())
+                k: stats([r["metrics"][k] for r in done.values()])
+                for k in METRICS
+                if all(k in r["metrics"] for r in done.values())
             },
             "empty_predictions": sum(r.get("empty_predictions", 0) for r in done.values()),
-            "seconds_per_iteration": stats([r["seconds_per_iteration"] for r in done.values() if r["seconds_per_iteration"]])
-            if any(r["seconds_per_iteration"] for r in done.values())
-            else None,
+            "seconds_per_iteration": (
+                stats([r["seconds_per_iteration"] for r in done.values() if r["seconds_per_iteration"]])
+                if any(r["seconds_per_iteration"] for r in done.values())
+                else None
+            ),
         }
     dice = {arm: {s: r["metrics"]["dice"] for s, r in runs.get(arm, {}).items()} for arm in arms}
     for arm in arms:
@@ -284,12 +295,18 @@ def summarize(runs: dict, arms: list[str], seeds: list[int]) -> dict:
             if common:
                 a, b, c = (sum(dice[k][s] for s in common) / len(common) for k in (f"sup{n}", arm, "full"))
                 per_seed = [
-                    (dice[arm][s] - dice[f"sup{n}"][s]) / (dice["full"][s] - dice[f"sup{n}"][s])
-                    if dice["full"][s] > dice[f"sup{n}"][s]
-                    else None
+                    (
+                        (dice[arm][s] - dice[f"sup{n}"][s]) / (dice["full"][s] - dice[f"sup{n}"][s])
+                        if dice["full"][s] > dice[f"sup{n}"][s]
+                        else None
+                    )
                     for s in common
                 ]
-                out["gap_closed"][arm] = {"fraction": (b - a) / (c - a) if c > a else None, "per_seed": per_seed, "runs": common}
+                out["gap_closed"][arm] = {
+                    "fraction": (b - a) / (c - a) if c > a else None,
+                    "per_seed": per_seed,
+                    "runs": common,
+                }
     out["complete"] = all(f"seed{s}" in runs.get(arm, {}) for arm in arms for s in seeds)
     return out
 
@@ -314,7 +331,13 @@ def plot_curves(runs: dict, arms: list[str], path: Path) -> None:
             for it, v in curve:
                 by_iter.setdefault(it, []).append(v)
         its = sorted(by_iter)
-        ax.plot(its, [sum(by_iter[t]) / len(by_iter[t]) for t in its], color=color, linewidth=2, label=f"{arm} (n={len(runs[arm])})")
+        ax.plot(
+            its,
+            [sum(by_iter[t]) / len(by_iter[t]) for t in its],
+            color=color,
+            linewidth=2,
+            label=f"{arm} (n={len(runs[arm])})",
+        )
     ax.set_xlabel("iteration")
     ax.set_ylabel("validation Dice")
     ax.grid(alpha=0.3)
@@ -354,13 +377,27 @@ def table(results: dict, command: str) -> str:
             f"{_fmt(m.get('hd95_voxel'))} | {_fmt(m.get('asd_voxel'))} | {_fmt(m.get('hd95_strict'))} | "
             f"{_fmt(m.get('asd_strict'))} | {row['empty_predictions']} | {_fmt(row['seconds_per_iteration'])} |"
         )
-    lines += ["", f"Mean ± sd over seeds on the {len(proto['val_cases'])} validation cases. Paired by seed (Dice points):", ""]
+    lines += [
+        "",
+        f"Mean ± sd over seeds on the {len(proto['val_cases'])} validation cases. Paired by seed (Dice points):",
+        "",
+    ]
     for name, d in summary["comparisons"].items():
-        ci = f"95 % t interval {100 * d['ci95'][0]:+.2f} to {100 * d['ci95'][1]:+.2f}" if d["ci95"] else "one seed, no interval"
+        ci = (
+            f"95 % t interval {100 * d['ci95'][0]:+.2f} to {100 * d['ci95'][1]:+.2f}"
+            if d["ci95"]
+            else "one seed, no interval"
+        )
         lines.append(f"- {name}: {100 * d['mean']:+.2f} ({ci}; n = {d['n']})")
     for arm, g in summary["gap_closed"].items():
-        frac = "undefined (full supervision does not beat supervised-only)" if g["fraction"] is None else f"{100 * g['fraction']:.0f} %"
-        lines.append(f"- {arm} closes {frac} of the gap from supervised-only to full supervision ({_seeds(len(g['runs']))}).")
+        frac = (
+            "undefined (full supervision does not beat supervised-only)"
+            if g["fraction"] is None
+            else f"{100 * g['fraction']:.0f} %"
+        )
+        lines.append(
+            f"- {arm} closes {frac} of the gap from supervised-only to full supervision ({_seeds(len(g['runs']))})."
+        )
     return "\n".join(lines)
 
 
@@ -383,7 +420,9 @@ def main(argv: list[str] | None = None) -> int:
         "--rampup_fraction", type=float, default=0.4,
         help="fraction of training over which λ ramps up to 1 in 40 steps (the paper: 6000 of 15000 = 0.4)",
     )  # fmt: skip
-    p.add_argument("--sw_stride", default=None, help="evaluation window strides, e.g. '[18, 18, 4]' (default: overlap 0.5)")
+    p.add_argument(
+        "--sw_stride", default=None, help="evaluation window strides, e.g. '[18, 18, 4]' (default: overlap 0.5)"
+    )
     p.add_argument("--sw_average", default="logits", choices=("logits", "probs"))
     p.add_argument(
         "--amp", default=False, type=on_off,
@@ -410,7 +449,9 @@ def main(argv: list[str] | None = None) -> int:
 
     arms = [a for a in (ALL_ARMS if args.arms == "all" else args.arms).split(",") if a]
     seeds = [int(s) for s in args.seeds.split(",") if s]
-    split = la_splits(args.dataset_dir, 1, train_list=args.train_list, num_val=args.num_val)  # sizes only: arms set their own
+    split = la_splits(
+        args.dataset_dir, 1, train_list=args.train_list, num_val=args.num_val
+    )  # sizes only: arms set their own
     val_cases = [i["case"] for i in split["val"]]
     n_train = len(split["labeled"]) + len(split["unlabeled"])
     rampup_interval = max(1, round(args.rampup_fraction * args.iterations / 40))
@@ -463,11 +504,15 @@ def main(argv: list[str] | None = None) -> int:
         write_text_atomic(out, _json(results))
 
     jobs = [(s, a) for s in seeds for a in arms]  # seed by seed: finished seeds give complete pairs early
+
     # every result the JSON already records (same settings) is in the new JSON from the start: a benchmark killed
     # before it reaches a recorded run no longer drops that run from its record
+    def run_overrides(seed: int, arm: str) -> dict:
+        return {**common, **settings[arm][0], "seed": seed}
+
     reused = {}
     for seed, arm in jobs:
-        earlier = recorded_result(recorded, arm, seed, {**common, **settings[arm][0], "seed": seed}, args.threads)
+        earlier = recorded_result(recorded, arm, seed, run_overrides(seed, arm), args.threads)
         if earlier is not None:
             reused[(seed, arm)] = earlier
             results["runs"].setdefault(arm, {})[f"seed{seed}"] = earlier
@@ -475,14 +520,14 @@ def main(argv: list[str] | None = None) -> int:
         save()
 
     def task(seed: int, arm: str) -> None:
-        overrides = {**common, **settings[arm][0], "seed": seed}
         run_dir = Path(args.work_dir) / f"seed{seed}" / arm
         if (seed, arm) in reused:
             commit = reused[(seed, arm)].get("commit")
             _say(f"[seed {seed} {arm}] reusing the result recorded in {out} (same settings, commit {commit})")
             return
+        overrides = {**run_overrides(seed, arm), "bundle_root": str(run_dir.resolve())}
         try:
-            result = run_one(arm, seed, {**overrides, "bundle_root": str(run_dir.resolve())}, settings[arm][1], run_dir, val_cases, args)
+            result = run_one(arm, seed, overrides, settings[arm][1], run_dir, val_cases, args)
         except Exception as e:  # noqa: BLE001 - a failed run is recorded; the others go on
             _say(f"[seed {seed} {arm}] FAILED: {e}")
             with lock:

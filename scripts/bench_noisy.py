@@ -53,7 +53,13 @@ ARMS: dict[str, tuple[str, dict, bool, float, str]] = {
     "cl_ft": ("ce", {}, True, 1.0, "ablation: contrastive pretraining, whole network fine-tuned, CE"),
     "cl": ("ce", {}, True, 0.0, "ablation: contrastive pretraining (backbone frozen), CE"),
     "ma": ("mixup_attention", MA_OPTIONS, False, 1.0, "ablation: mixup attention, no pretraining"),
-    "cl_ma": ("mixup_attention", MA_OPTIONS, True, 0.0, "**paper: contrastive pretraining (frozen) + mixup attention**"),
+    "cl_ma": (
+        "mixup_attention",
+        MA_OPTIONS,
+        True,
+        0.0,
+        "**paper: contrastive pretraining (frozen) + mixup attention**",
+    ),
 }
 
 
@@ -72,7 +78,7 @@ def _last(result: dict, metric: str) -> float:
 def _train_seconds(log: str) -> list[float]:
     trainer = engine_epoch_seconds(log, r"\w*Trainer")
     evaluator = engine_epoch_seconds(log, "SupervisedEvaluator")
-    return [t - e for t, e in zip(trainer, evaluator)] if len(evaluator) == len(trainer) else trainer
+    return [t - e for t, e in zip(trainer, evaluator, strict=True)] if len(evaluator) == len(trainer) else trainer
 
 
 def _cached(run_dir: Path, overrides: dict, rerun: bool) -> dict | None:
@@ -90,9 +96,19 @@ def _pretrain(name: str, common: dict, args: argparse.Namespace, epochs: int, en
     result = _cached(run_dir, overrides, args.rerun)
     if result is None or not weights.is_file():
         print(f"[{name}] contrastive pretraining, {epochs} epochs ...", flush=True)
-        wall, peak = run_logged(bundle_command(["configs/train.json", "configs/pretrain.json"], {**overrides, "overwrite": True}), run_dir / "pretrain.log", BUNDLE, env)
+        wall, peak = run_logged(
+            bundle_command(["configs/train.json", "configs/pretrain.json"], {**overrides, "overwrite": True}),
+            run_dir / "pretrain.log",
+            BUNDLE,
+            env,
+        )
         log = (run_dir / "pretrain.log").read_text(encoding="utf-8", errors="replace")
-        result = {"epochs": epochs, "seconds_per_epoch": _mean(engine_epoch_seconds(log, "SSLPretrainer")), "wall_seconds": wall, "peak_memory_gib": peak}
+        result = {
+            "epochs": epochs,
+            "seconds_per_epoch": _mean(engine_epoch_seconds(log, "SSLPretrainer")),
+            "wall_seconds": wall,
+            "peak_memory_gib": peak,
+        }
         (run_dir / "result.json").write_text(json.dumps({"overrides": overrides, "result": result}, indent=2))
     return str(weights), result
 
@@ -101,7 +117,9 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _train(name: str, rate: float, arm: str, common: dict, pretrained: str | None, args: argparse.Namespace, env: dict) -> dict:
+def _train(
+    name: str, rate: float, arm: str, common: dict, pretrained: str | None, args: argparse.Namespace, env: dict
+) -> dict:
     method, options, uses_cl, backbone_lr_scale, label = ARMS[arm]
     run_dir = Path(args.work_dir) / name / f"noise_{rate:.2f}" / arm
     overrides = {
@@ -122,7 +140,9 @@ def _train(name: str, rate: float, arm: str, common: dict, pretrained: str | Non
     if result is not None:
         print(f"[{name} {rate:.0%} {arm}] reusing {run_dir / 'result.json'}", flush=True)
         return result
-    wall, peak = run_logged(bundle_command(["configs/train.json"], {**overrides, "overwrite": True}), run_dir / "train.log", BUNDLE, env)
+    wall, peak = run_logged(
+        bundle_command(["configs/train.json"], {**overrides, "overwrite": True}), run_dir / "train.log", BUNDLE, env
+    )
     log = (run_dir / "train.log").read_text(encoding="utf-8", errors="replace")
     curve = _metrics(log)
     if not curve:
@@ -142,7 +162,11 @@ def _train(name: str, rate: float, arm: str, common: dict, pretrained: str | Non
         "curve": curve,
     }
     (run_dir / "result.json").write_text(json.dumps({"overrides": overrides, "result": result}, indent=2))
-    print(f"[{name} {rate:.0%} {arm}] final acc {curve[-1]['acc']:.4f} auc {curve[-1]['auc']:.4f}, best acc {best['acc']:.4f} (epoch {best['epoch']}), {wall:.0f} s", flush=True)
+    print(
+        f"[{name} {rate:.0%} {arm}] final acc {curve[-1]['acc']:.4f} auc {curve[-1]['auc']:.4f}, "
+        f"best acc {best['acc']:.4f} (epoch {best['epoch']}), {wall:.0f} s",
+        flush=True,
+    )
     return result
 
 
@@ -150,7 +174,9 @@ def _dataset(name, path, rates, arms, epochs, pretrain_epochs, extra, args, env)
     common = {"dataset": str(Path(path).resolve()), "seed": args.seed, "epochs": epochs, **extra}
     pretrained, pretrain = (None, None)
     if any(ARMS[a][2] for a in arms):
-        pretrained, pretrain = _pretrain(name, {k: v for k, v in common.items() if k != "epochs"}, args, pretrain_epochs, env)
+        pretrained, pretrain = _pretrain(
+            name, {k: v for k, v in common.items() if k != "epochs"}, args, pretrain_epochs, env
+        )
     jobs = [(rate, arm) for rate in rates for arm in arms]
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         futures = {job: pool.submit(_train, name, job[0], job[1], common, pretrained, args, env) for job in jobs}
@@ -203,12 +229,22 @@ def main(argv: list[str] | None = None) -> int:
     }
     rates = [float(r) for r in args.rates.split(",")]
     name2d = Path(args.dataset).stem
-    results["datasets"][name2d] = _dataset(name2d, args.dataset, rates, args.arms.split(","), args.epochs, args.pretrain_epochs, limit, args, env)
+    results["datasets"][name2d] = _dataset(
+        name2d, args.dataset, rates, args.arms.split(","), args.epochs, args.pretrain_epochs, limit, args, env
+    )
     if args.dataset3d:
         name3d = Path(args.dataset3d).stem
         extra3d = {**limit, "backbone": "resnet10", "widths": "[8,16,32,64]", "batch_size": 32}
         results["datasets"][name3d] = _dataset(
-            name3d, args.dataset3d, [args.rate3d], args.arms3d.split(","), args.epochs3d, args.pretrain_epochs3d, extra3d, args, env
+            name3d,
+            args.dataset3d,
+            [args.rate3d],
+            args.arms3d.split(","),
+            args.epochs3d,
+            args.pretrain_epochs3d,
+            extra3d,
+            args,
+            env,
         )
     runs = results["datasets"][name2d]["runs"]
     top = f"{max(rates):.2f}"
@@ -238,10 +274,24 @@ def write_figures(results: dict, out: Path) -> list[Path]:
 
     written = []
     for name, d in results["datasets"].items():
-        panels = {f"noise {float(rate):.0%}": {r["label"].strip("*"): [(m["epoch"], m["acc"]) for m in r["curve"]] for r in arms.values()} for rate, arms in d["runs"].items()}
-        written.append(plot_curves(panels, figure_path(out, f"{name}_curves"), ylabel="validation accuracy", title=name))
-        groups = {f"noise {float(rate):.0%}": {r["label"].strip("*"): _last(r, "acc") for r in arms.values()} for rate, arms in d["runs"].items()}
-        written.append(plot_bars(groups, figure_path(out, f"{name}_results"), ylabel=f"accuracy, mean of last {LAST} epochs", title=name))
+        panels = {
+            f"noise {float(rate):.0%}": {
+                r["label"].strip("*"): [(m["epoch"], m["acc"]) for m in r["curve"]] for r in arms.values()
+            }
+            for rate, arms in d["runs"].items()
+        }
+        written.append(
+            plot_curves(panels, figure_path(out, f"{name}_curves"), ylabel="validation accuracy", title=name)
+        )
+        groups = {
+            f"noise {float(rate):.0%}": {r["label"].strip("*"): _last(r, "acc") for r in arms.values()}
+            for rate, arms in d["runs"].items()
+        }
+        written.append(
+            plot_bars(
+                groups, figure_path(out, f"{name}_results"), ylabel=f"accuracy, mean of last {LAST} epochs", title=name
+            )
+        )
     return written
 
 
@@ -250,7 +300,8 @@ def _table(results: dict, command: str) -> str:
     rows = [
         f"Reproduce: `{command}` ({p['jobs']} arms at once, {p['threads_per_job']} torch thread(s) each, seed {p['seed']}).",
         "",
-        f"| dataset | noise | method | acc, mean of last {LAST} epochs | AUC, mean of last {LAST} | acc (last epoch) | AUC (last epoch) | best acc (epoch) | s / epoch |",
+        f"| dataset | noise | method | acc, mean of last {LAST} epochs | AUC, mean of last {LAST} | acc (last epoch) | "
+        "AUC (last epoch) | best acc (epoch) | s / epoch |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, d in results["datasets"].items():

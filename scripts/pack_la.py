@@ -51,7 +51,7 @@ def crop_box(label: np.ndarray, min_size: tuple[int, ...], margin: int) -> tuple
     start = (box_lo + box_hi) // 2 - size // 2
     start = np.maximum(np.minimum(start, box_lo), box_hi - size)  # every label voxel inside (size >= the box)
     start = np.clip(start, 0, shape - size)
-    return tuple(slice(int(a), int(a + s)) for a, s in zip(start, size))
+    return tuple(slice(int(a), int(a + s)) for a, s in zip(start, size, strict=True))
 
 
 def quantise(image: np.ndarray, levels: int) -> tuple[np.ndarray, float, float]:
@@ -90,24 +90,43 @@ def pack(dataset_dir: Path, out: Path, list_name: str, min_size: tuple[int, ...]
     if not 1 <= levels <= 255:
         raise ValueError(f"levels must be in 1..255, got {levels}")
     cases = (dataset_dir / list_name).read_text(encoding="utf-8").split()
-    manifest: dict = {"format": FORMAT, "list": list_name, "levels": levels, "min_size": list(min_size), "margin": margin, "cases": []}
+    manifest: dict = {
+        "format": FORMAT,
+        "list": list_name,
+        "levels": levels,
+        "min_size": list(min_size),
+        "margin": margin,
+        "cases": [],
+    }
     with atomic_path(out) as tmp, tarfile.open(tmp, "w") as tar:
         for case in cases:
             image, label = _read_case(dataset_dir, case)
             if not np.isin(label, (0, 1)).all():
-                raise ValueError(f"{dataset_dir / case / 'mri_norm2.h5'}: label values {np.unique(label).tolist()}, expected 0/1")
+                raise ValueError(
+                    f"{dataset_dir / case / 'mri_norm2.h5'}: label values {np.unique(label).tolist()}, expected 0/1"
+                )
             try:
                 box = crop_box(label, min_size, margin)
             except ValueError as e:
                 raise ValueError(f"{dataset_dir / case / 'mri_norm2.h5'}: {e}") from None
             codes, lo, hi = quantise(image[box], levels)
-            blobs = {"image": bz2.compress(codes.tobytes(), 9), "label": bz2.compress(np.packbits(label[box]).tobytes(), 9)}
+            blobs = {
+                "image": bz2.compress(codes.tobytes(), 9),
+                "label": bz2.compress(np.packbits(label[box]).tobytes(), 9),
+            }
             for kind, blob in blobs.items():
                 info = tarfile.TarInfo(f"{case}.{kind}.bz2")
                 info.size = len(blob)
                 tar.addfile(info, io.BytesIO(blob))
             manifest["cases"].append(
-                {"case": case, "shape": list(image.shape), "start": [b.start for b in box], "size": list(codes.shape), "lo": lo, "hi": hi}
+                {
+                    "case": case,
+                    "shape": list(image.shape),
+                    "start": [b.start for b in box],
+                    "size": list(codes.shape),
+                    "lo": lo,
+                    "hi": hi,
+                }
             )
         data = json.dumps(manifest, indent=1).encode()
         info = tarfile.TarInfo("manifest.json")
@@ -164,7 +183,9 @@ def unpack(path: Path, out: Path) -> list[str]:
     names = [e["case"] for e in manifest["cases"]]
     existing = [out / n / "mri_norm2.h5" for n in names if (out / n / "mri_norm2.h5").exists()]
     if existing or (out / manifest["list"]).exists():
-        raise FileExistsError(f"{existing[0] if existing else out / manifest['list']} already exists: unpack into an empty folder")
+        raise FileExistsError(
+            f"{existing[0] if existing else out / manifest['list']} already exists: unpack into an empty folder"
+        )
     for entry, image, label in items:
         target = out / entry["case"] / "mri_norm2.h5"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -184,7 +205,7 @@ def verify(path: Path, dataset_dir: Path) -> dict:
     rows = []
     for entry, image, label in items:
         orig_image, orig_label = _read_case(dataset_dir, entry["case"])
-        box = tuple(slice(s, s + n) for s, n in zip(entry["start"], entry["size"]))
+        box = tuple(slice(s, s + n) for s, n in zip(entry["start"], entry["size"], strict=True))
         full = np.zeros_like(orig_label)
         full[box] = label
         inter = int(np.count_nonzero(full & orig_label))

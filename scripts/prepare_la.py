@@ -26,10 +26,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output_dir", required=True, help="where to write NIfTI files and datalist.json")
     parser.add_argument("--list_files", nargs="+", default=["train.list", "test.list"])
     parser.add_argument("--spacing", nargs=3, type=float, default=[0.625, 0.625, 0.625])
-    parser.add_argument("--overwrite", action="store_true", help="replace complete outputs that differ from what this run writes")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace complete outputs that differ from what this run writes"
+    )
     args = parser.parse_args(argv)
     try:
-        datalist = la_h5_to_nifti(args.dataset_dir, args.output_dir, tuple(args.list_files), tuple(args.spacing), args.overwrite)
+        datalist = la_h5_to_nifti(
+            args.dataset_dir, args.output_dir, tuple(args.list_files), tuple(args.spacing), args.overwrite
+        )
     except (LADataError, FileExistsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

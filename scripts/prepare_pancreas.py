@@ -28,7 +28,9 @@ from noisymed.data import PANCREAS_SOURCES, PancreasDataError, prepare_pancreas
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", required=True, choices=PANCREAS_SOURCES)
-    parser.add_argument("--dataset_dir", required=True, help="Pancreas-CT (PANCREAS_XXXX/...), Task07_Pancreas, or Pancreas_h5")
+    parser.add_argument(
+        "--dataset_dir", required=True, help="Pancreas-CT (PANCREAS_XXXX/...), Task07_Pancreas, or Pancreas_h5"
+    )
     parser.add_argument("--label_dir", default=None, help="TCIA_pancreas_labels folder (labelXXXX.nii.gz); tcia only")
     parser.add_argument("--output_dir", required=True)
     parser.add_argument("--cases", nargs="+", default=None, help="only these case IDs (e.g. image0001)")

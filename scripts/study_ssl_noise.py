@@ -36,8 +36,8 @@ seeds, and SSL gains and noise drops are paired by seed, with their 95 % t inter
 Spec keys (see scripts/study_ssl_noise.yaml): ``name``, ``seed`` or ``seeds``, ``epochs``, ``pretrain_epochs``, ``val_noise``,
 ``jobs`` (runs at once), ``threads`` (torch threads per run), ``overrides`` (bundle overrides for every run),
 ``pretrain_options``, ``datasets`` (name -> ``path`` [relative to the spec], optional ``overrides``,
-``noise_groups``, ``noise_types``, ``noise_rates`` (a subset of the study's), ``epochs``, ``pretrain_epochs``), ``noise_types``, ``noise_rates``,
-``initialisations``, ``strategies`` (name -> ``{method, options}`` or a list of method names),
+``noise_groups``, ``noise_types``, ``noise_rates`` (a subset of the study's), ``epochs``, ``pretrain_epochs``),
+``noise_types``, ``noise_rates``, ``initialisations``, ``strategies`` (name -> ``{method, options}`` or a list of method names),
 ``fisher_components``, ``fisher_max_images``.
 """
 
@@ -105,7 +105,12 @@ def load_spec(path: str | Path) -> dict:
     if "seed" in raw and "seeds" in raw:
         raise SpecError(f"{path}: give 'seed' (one) or 'seeds' (a list), not both.")
     seeds = raw.get("seeds", [spec["seed"]])
-    if not isinstance(seeds, list) or not seeds or len(set(seeds)) != len(seeds) or not all(isinstance(x, int) for x in seeds):
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or len(set(seeds)) != len(seeds)
+        or not all(isinstance(x, int) for x in seeds)
+    ):
         raise SpecError(f"{path}: 'seeds' must be a non-empty list of distinct integers, got {seeds!r}.")
     spec["seeds"], spec["seed"] = list(seeds), seeds[0]
     for key in ("datasets", "noise_rates", "initialisations", "strategies"):
@@ -145,10 +150,14 @@ def load_spec(path: str | Path) -> dict:
             if t not in NOISE_TYPES:
                 raise SpecError(f"{path}: noise type {t!r} of dataset {name!r} is not one of {NOISE_TYPES}.")
         if "grouped" in types and not d.get("noise_groups"):
-            raise SpecError(f"{path}: dataset {name!r} uses grouped noise but gives no noise_groups, e.g. [[0, 1], [2, 3, 4]].")
+            raise SpecError(
+                f"{path}: dataset {name!r} uses grouped noise but gives no noise_groups, e.g. [[0, 1], [2, 3, 4]]."
+            )
         d_rates = sorted({float(r) for r in d.get("noise_rates") or spec["noise_rates"]})
         if not set(d_rates) <= set(spec["noise_rates"]):
-            raise SpecError(f"{path}: dataset {name!r} has noise_rates {d_rates} outside the study's {spec['noise_rates']}.")
+            raise SpecError(
+                f"{path}: dataset {name!r} has noise_rates {d_rates} outside the study's {spec['noise_rates']}."
+            )
         datasets[name] = {
             "path": str(data.resolve()),
             "noise_rates": d_rates,
@@ -440,7 +449,13 @@ def gains(rows: list[dict]) -> list[dict]:
     over the seeds (both model choices)."""
     table = _lookup(rows)
     out = []
-    groups = sorted({(r["dataset"], r["noise_type"], r["init"], r["strategy"]) for r in rows if r["init"] != "random" and r["noise_type"] != "none"})
+    groups = sorted(
+        {
+            (r["dataset"], r["noise_type"], r["init"], r["strategy"])
+            for r in rows
+            if r["init"] != "random" and r["noise_type"] != "none"
+        }
+    )
     for dataset, noise_type, init, strategy in groups:
         per_seed: dict[int, dict[str, list[float]]] = {}
         for (d, t, rate, i, st, seed), r in table.items():
@@ -495,11 +510,15 @@ def plot(spec: dict, rows: list[dict], gain_rows: list[dict], out_dir: Path) -> 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    table, written = {(m["dataset"], m["noise_type"], m["noise_rate"], m["init"], m["strategy"]): m for m in mean_rows(rows)}, []
+    table, written = {
+        (m["dataset"], m["noise_type"], m["noise_rate"], m["init"], m["strategy"]): m for m in mean_rows(rows)
+    }, []
     inits, strategies = spec["initialisations"], list(spec["strategies"])
     for dname, d in spec["datasets"].items():
         types = d["noise_types"]
-        fig, axes = plt.subplots(len(strategies), len(types), figsize=(4 * len(types), 3.2 * len(strategies)), squeeze=False)
+        fig, axes = plt.subplots(
+            len(strategies), len(types), figsize=(4 * len(types), 3.2 * len(strategies)), squeeze=False
+        )
         for si, s in enumerate(strategies):
             for ti, t in enumerate(types):
                 ax = axes[si][ti]
@@ -515,7 +534,11 @@ def plot(spec: dict, rows: list[dict], gain_rows: list[dict], out_dir: Path) -> 
                         ax.errorbar(xs, ys, yerr=sds if any(sds) else None, marker="o", capsize=2, label=init)
                 ax.set_title(f"{dname}: {t} noise, {s}", fontsize=9)
                 ax.set_xlabel("noise rate")
-                ax.set_ylabel("clean val. accuracy (last epoch)" + (f", mean ± sd of {len(spec['seeds'])} seeds" if len(spec["seeds"]) > 1 else ""), fontsize=8)
+                ax.set_ylabel(
+                    "clean val. accuracy (last epoch)"
+                    + (f", mean ± sd of {len(spec['seeds'])} seeds" if len(spec["seeds"]) > 1 else ""),
+                    fontsize=8,
+                )
                 ax.grid(alpha=0.3)
         axes[0][0].legend(fontsize=7)
         path = out_dir / f"accuracy_{dname}.png"
@@ -528,7 +551,17 @@ def plot(spec: dict, rows: list[dict], gain_rows: list[dict], out_dir: Path) -> 
         fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(labels) * max(1, len(ssl)) / 2), 3.5))
         width = 0.8 / max(1, len(ssl))
         for k, init in enumerate(ssl):
-            found = [next((g for g in gain_rows if (g["dataset"], g["noise_type"], g["strategy"]) == lab and g["init"] == init), None) for lab in labels]
+            found = [
+                next(
+                    (
+                        g
+                        for g in gain_rows
+                        if (g["dataset"], g["noise_type"], g["strategy"]) == lab and g["init"] == init
+                    ),
+                    None,
+                )
+                for lab in labels
+            ]
             values = [g["gain_last"] if g else np.nan for g in found]
             sds = [(g["gain_last_stats"]["sd"] or 0.0) if g else 0.0 for g in found]
             ax.bar(np.arange(len(labels)) + k * width, 100 * np.array(values), width, label=init,
@@ -571,15 +604,23 @@ def pivot_markdown(spec: dict, rows: list[dict]) -> str:
                     cells = []
                     for r in rates:
                         m = means.get((dname, "none" if r == 0 else t, r, init, sname))
-                        cells.append(f"{100 * m['acc_last']['mean']:.1f} / {100 * m['acc_selected']['mean']:.1f}" if m else "-")
+                        cells.append(
+                            f"{100 * m['acc_last']['mean']:.1f} / {100 * m['acc_selected']['mean']:.1f}" if m else "-"
+                        )
                     lines.append(f"| {init} | " + " | ".join(cells) + " |")
                 lines.append("")
     return "\n".join(lines)
 
 
-def summary_markdown(spec: dict, rows: list[dict], gain_rows: list[dict], drops: list[dict], fisher: dict, command: str) -> str:
+def summary_markdown(
+    spec: dict, rows: list[dict], gain_rows: list[dict], drops: list[dict], fisher: dict, command: str
+) -> str:
     n = len(spec["seeds"])
-    seeds = f"seed {spec['seeds'][0]}" if n == 1 else f"seeds {', '.join(map(str, spec['seeds']))}: mean ± sd over {n} seeds"
+    seeds = (
+        f"seed {spec['seeds'][0]}"
+        if n == 1
+        else f"seeds {', '.join(map(str, spec['seeds']))}: mean ± sd over {n} seeds"
+    )
     lines = [
         f"Reproduce: `{command}` ({seeds}; {spec['jobs']} run(s) at once, {spec['threads']} torch thread(s) each).",
         f"Validation labels {'carry the training noise' if spec['val_noise'] else 'are clean'}; accuracies below are on the clean "
@@ -593,13 +634,17 @@ def summary_markdown(spec: dict, rows: list[dict], gain_rows: list[dict], drops:
         lines.append(f"| {m['dataset']} | {m['noise_type']} | {m['noise_rate']:g} | {m['init']} | {m['strategy']} | "
                      f"{_pm(m['acc_last'])} | {_pm(m['acc_selected'])} ({epochs}) |")  # fmt: skip
     if gain_rows:
-        lines += ["", "| dataset | noise | SSL init | strategy | gain over random, last (points) | 95 % CI | gain, selected (points) | 95 % CI |",
-                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        lines += ["", "| dataset | noise | SSL init | strategy | gain over random, last (points) | 95 % CI | "
+                      "gain, selected (points) | 95 % CI |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for g in gain_rows:
             lines.append(f"| {g['dataset']} | {g['noise_type']} | {g['init']} | {g['strategy']} | "
                          f"{_pm(g['gain_last_stats'], 100, '+.2f')} | {_ci(g['gain_last_stats'])} | "
                          f"{_pm(g['gain_selected_stats'], 100, '+.2f')} | {_ci(g['gain_selected_stats'])} |")  # fmt: skip
-    lines += ["", "| dataset | Fisher separability (PCA pixels) | noise | accuracy drop 0 -> max rate, last (points) |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "| dataset | Fisher separability (PCA pixels) | noise | accuracy drop 0 -> max rate, last (points) |",
+        "|---|---|---|---|",
+    ]
     for dname in spec["datasets"]:
         ds = [x for x in drops if x["dataset"] == dname] or [None]
         for x in ds:
@@ -619,7 +664,8 @@ def write_reports(spec: dict, cells: list[dict], results: dict, fisher: dict, ou
     writer.writerows(rows)
     write_text_atomic(out_dir / "results.csv", buf.getvalue())
     report = {
-        "spec": spec, "command": command, "rows": rows, "means": mean_rows(rows), "gains": gain_rows, "accuracy_drops": drops, "fisher": fisher,
+        "spec": spec, "command": command, "rows": rows, "means": mean_rows(rows), "gains": gain_rows,
+        "accuracy_drops": drops, "fisher": fisher,
         "curves": {c["key"]: results[c["key"]].get("curve") for c in cells},
     }  # fmt: skip
     write_text_atomic(out_dir / "results.json", json.dumps(report, indent=2, default=str) + "\n")
@@ -672,7 +718,8 @@ def main(argv: list[str] | None = None) -> int:
             result, seconds = future.result()
             results[c["key"]] = result
             progress.step("cell", f"{c['dataset']} {c['noise_type']} {c['noise_rate']:g} {c['init']} {c['strategy']}: "
-                          f"acc last {result['acc_last']:.4f}, selected {result['acc_selected']:.4f}", seconds, int(spec["jobs"]))  # fmt: skip
+                          f"acc last {result['acc_last']:.4f}, selected {result['acc_selected']:.4f}",
+                          seconds, int(spec["jobs"]))  # fmt: skip
     fisher = {
         dname: dataset_separability(d["path"], {**spec["overrides"], **d["overrides"]}, int(spec["fisher_components"]),
                                     int(spec["fisher_max_images"]), work_dir / "fisher")
