@@ -53,6 +53,8 @@ METRICS = (
     "dice", "jaccard", "hd95_voxel", "asd_voxel", "hd95_mm", "asd_mm", "hd95_strict", "asd_strict", "empty_pred"
 )  # fmt: skip
 DIAGNOSTICS = ("diag_agree", "diag_fg_dice", "diag_mask_a", "diag_weight_mean", "diag_weight_p10")
+#: the measure that involves no checkpoint choice: the mean validation Dice of the last LAST_K validations
+LAST_K = 5
 ARM_PATTERN = re.compile(r"^(?:(sup|mutual|mask|weight|probs)(\d+)|full)$")
 DEFAULT_ARMS = "sup8,mutual8,full"  # 9 runs with 3 seeds: about 2 h 15 min on 2 free cores (--jobs 2), one session
 ALL_ARMS = "sup8,mutual8,full,sup16,mutual16,mask8,weight8,probs8"  # --arms all: 24 runs, about 6 h
@@ -237,11 +239,27 @@ def run_one(arm: str, seed: int, overrides: dict, label: str, run_dir: Path, val
         **read_curves(run_dir, args.val_interval),
         "overrides": {k: v for k, v in overrides.items() if k != "bundle_root"},
         "threads": args.threads,
-        **{k: v for k, v in environment(args.threads, 1).items() if k in ("commit", "uncommitted_changes")},
+        # per run: a benchmark resumed in other sessions may have run on other machines
+        **{
+            k: v
+            for k, v in environment(args.threads, 1).items()
+            if k in ("commit", "uncommitted_changes", "cpu", "torch", "monai")
+        },
     }
     write_text_atomic(cached, _json({"overrides": overrides, "result": result}))
     _say(f"[seed {seed} {arm}] Dice {result['metrics'].get('dice', float('nan')):.4f}")
     return result
+
+
+def last_k_dice(result: dict, k: int = LAST_K) -> float | None:
+    """The mean validation Dice of a run's last ``k`` validations (None without a curve).
+
+    The reported Dice is the best of all validations on the same cases, which flatters a noisy curve; this mean
+    involves no choice.
+    """
+    curve = result.get("val_dice") or []
+    tail = [v for _, v in curve[-k:]]
+    return sum(tail) / len(tail) if tail else None
 
 
 def summarize(runs: dict, arms: list[str], seeds: list[int]) -> dict:
@@ -256,9 +274,10 @@ def summarize(runs: dict, arms: list[str], seeds: list[int]) -> dict:
         ``arms`` (per arm: label, ``metrics`` stats, empty predictions, seconds per iteration), ``comparisons``
         (``"mutual8 - sup8"`` etc.: paired Dice differences with their 95 % t interval), ``gap_closed`` (per N,
         ``(mean mutual − mean sup) / (mean full − mean sup)`` over the seeds that have all three, None where full
-        supervision does not beat supervised-only) and ``complete``.
+        supervision does not beat supervised-only), ``comparisons_last_k`` (the same differences of
+        :func:`last_k_dice`, which involves no checkpoint choice) and ``complete``.
     """
-    out: dict = {"arms": {}, "comparisons": {}, "gap_closed": {}}
+    out: dict = {"arms": {}, "comparisons": {}, "comparisons_last_k": {}, "gap_closed": {}, "last_k": LAST_K}
     for arm in arms:
         done = runs.get(arm, {})
         if not done:
@@ -272,6 +291,11 @@ def summarize(runs: dict, arms: list[str], seeds: list[int]) -> dict:
                 for k in METRICS
                 if all(k in r["metrics"] for r in done.values())
             },
+            "dice_last_k": (
+                stats([last_k_dice(r) for r in done.values()])
+                if all(last_k_dice(r) is not None for r in done.values())
+                else None
+            ),
             "empty_predictions": sum(r.get("empty_predictions", 0) for r in done.values()),
             "seconds_per_iteration": (
                 stats([r["seconds_per_iteration"] for r in done.values() if r["seconds_per_iteration"]])
@@ -280,6 +304,9 @@ def summarize(runs: dict, arms: list[str], seeds: list[int]) -> dict:
             ),
         }
     dice = {arm: {s: r["metrics"]["dice"] for s, r in runs.get(arm, {}).items()} for arm in arms}
+    last = {
+        arm: {s: last_k_dice(r) for s, r in runs.get(arm, {}).items() if last_k_dice(r) is not None} for arm in arms
+    }
     for arm in arms:
         m = ARM_PATTERN.match(arm)
         if m is None or m.group(1) in (None, "sup"):
@@ -290,6 +317,9 @@ def summarize(runs: dict, arms: list[str], seeds: list[int]) -> dict:
             diff = paired_difference(dice.get(arm, {}), dice.get(base, {}))
             if diff is not None:
                 out["comparisons"][f"{arm} - {base}"] = diff
+            diff = paired_difference(last.get(arm, {}), last.get(base, {}))
+            if diff is not None:
+                out["comparisons_last_k"][f"{arm} - {base}"] = diff
         if m.group(1) == "mutual":
             common = [s for s in dice[arm] if s in dice.get(f"sup{n}", {}) and s in dice.get("full", {})]
             if common:
@@ -367,28 +397,37 @@ def table(results: dict, command: str) -> str:
         f"MONAI {env['monai']}, commit {env['commit'][:10]}{', uncommitted changes' if env['uncommitted_changes'] else ''}).",
         "" if summary["complete"] else "**Partial: not every (seed, arm) run has finished.**",
         "",
-        "| arm | seeds | Dice % | Jaccard % | 95HD (vox) | ASD (vox) | 95HD strict | ASD strict | empty preds | s / iter |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| arm | seeds | Dice % | Dice %, mean of last {summary.get('last_k', LAST_K)} validations | Jaccard % | 95HD (vox) "
+        "| ASD (vox) | 95HD strict | ASD strict | empty preds | s / iter |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for arm, row in summary["arms"].items():
         m = row["metrics"]
         lines.append(
-            f"| {arm}: {row['label']} | {len(row['seeds'])} | {_fmt(m.get('dice'), 100)} | {_fmt(m.get('jaccard'), 100)} | "
+            f"| {arm}: {row['label']} | {len(row['seeds'])} | {_fmt(m.get('dice'), 100)} | "
+            f"{_fmt(row.get('dice_last_k'), 100)} | {_fmt(m.get('jaccard'), 100)} | "
             f"{_fmt(m.get('hd95_voxel'))} | {_fmt(m.get('asd_voxel'))} | {_fmt(m.get('hd95_strict'))} | "
             f"{_fmt(m.get('asd_strict'))} | {row['empty_predictions']} | {_fmt(row['seconds_per_iteration'])} |"
         )
     lines += [
         "",
-        f"Mean ± sd over seeds on the {len(proto['val_cases'])} validation cases. Paired by seed (Dice points):",
+        f"Mean ± sd over seeds on the {len(proto['val_cases'])} validation cases; Dice % is the chosen (best "
+        "validation) checkpoint's, the next column involves no choice. Paired by seed (Dice points), chosen "
+        "checkpoint; in brackets the same for the mean of the last validations:",
         "",
     ]
+
+    def interval(d: dict) -> str:
+        if not d["ci95"]:
+            return "one seed, no interval"
+        return f"95 % t interval {100 * d['ci95'][0]:+.2f} to {100 * d['ci95'][1]:+.2f}"
+
     for name, d in summary["comparisons"].items():
-        ci = (
-            f"95 % t interval {100 * d['ci95'][0]:+.2f} to {100 * d['ci95'][1]:+.2f}"
-            if d["ci95"]
-            else "one seed, no interval"
-        )
-        lines.append(f"- {name}: {100 * d['mean']:+.2f} ({ci}; n = {d['n']})")
+        line = f"- {name}: {100 * d['mean']:+.2f} ({interval(d)}; n = {d['n']})"
+        no_choice = summary.get("comparisons_last_k", {}).get(name)
+        if no_choice is not None:
+            line += f" [{100 * no_choice['mean']:+.2f}, {interval(no_choice)}]"
+        lines.append(line)
     for arm, g in summary["gap_closed"].items():
         frac = (
             "undefined (full supervision does not beat supervised-only)"

@@ -71,6 +71,12 @@ def test_summarize_gap_closed_by_hand(tmp_path):
     assert s["comparisons"]["mutual8 - sup8"]["values"] == pytest.approx([0.10, 0.05])
     assert s["comparisons"]["mask8 - sup8"]["mean"] == pytest.approx(0.05)
     assert s["comparisons"]["mask8 - mutual8"]["mean"] == pytest.approx(-0.05)
+    # no checkpoint choice: the mean of the last (here both) validations, dice - 0.1 and dice
+    assert bench_la.last_k_dice(runs["sup8"]["seed1"], k=5) == pytest.approx(0.55)
+    assert bench_la.last_k_dice(runs["sup8"]["seed1"], k=1) == pytest.approx(0.60)
+    assert bench_la.last_k_dice({"val_dice": []}) is None
+    assert s["arms"]["full"]["dice_last_k"]["mean"] == pytest.approx(0.80)
+    assert s["comparisons_last_k"]["mutual8 - sup8"]["values"] == pytest.approx([0.10, 0.05])
     gap = s["gap_closed"]["mutual8"]
     assert gap["fraction"] == pytest.approx((0.625 - 0.55) / (0.85 - 0.55))
     assert gap["per_seed"] == pytest.approx([0.10 / 0.20, 0.05 / 0.40])
@@ -78,7 +84,9 @@ def test_summarize_gap_closed_by_hand(tmp_path):
     results = {"protocol": {"val_cases": ["A", "B"]}, "summary": s,
                "environment": {"threads": 1, "jobs": 2, "torch": "t", "monai": "m", "commit": "abc", "uncommitted_changes": False}}  # fmt: skip
     text = bench_la.table(results, "python scripts/bench_la.py")
-    assert "**Partial" in text and "| mutual8: mutual8 | 2 | 62.50 ± 10.61 |" in text and "closes 25 %" in text
+    assert "**Partial" in text and "| mutual8: mutual8 | 2 | 62.50 ± 10.61 | 57.50 ± 10.61 |" in text
+    assert "closes 25 %" in text and "- mutual8 - sup8: +7.50 (95 % t interval" in text
+    assert "[+7.50, 95 % t interval" in text
     bench_la.plot_curves(runs, ["sup8", "mutual8", "full", "mask8"], tmp_path / "curves.png")
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -98,6 +106,7 @@ def test_tiny_real_run_then_reused(tmp_path):
     assert len(first["environment"]["commit"]) in (40, 7)  # a hash, or "unknown" outside git
     run = first["runs"]["mutual2"]["seed5"]
     assert [c[0] for c in run["val_dice"]] == [2, 4] and 0.0 <= run["metrics"]["dice"] <= 1.0
+    assert run["torch"] == torch.__version__ and run["cpu"] == first["environment"]["cpu"]
     assert {"diag_agree", "diag_weight_mean"} <= set(run["diagnostics"][0])
     assert (tmp_path / "w" / "seed5" / "mutual2" / "val_eval" / "metrics.csv").is_file()
     assert (tmp_path / "b.png").is_file() and first["summary"]["complete"] is True
