@@ -38,8 +38,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from bench_common import engine_epoch_seconds, figure_path, replace_block, run_logged, thread_env
-from scipy.stats import t as student_t
+from bench_common import (
+    engine_epoch_seconds,
+    figure_path,
+    paired_t,
+    replace_block,
+    run_logged,
+    stats,
+    t_interval,
+    thread_env,
+)
 
 from noisymed.data import nih_subset_datalist
 from noisymed.metrics import multilabel_scores
@@ -88,24 +96,6 @@ def _curves(text: str) -> dict[str, list[float]]:
 
 # relative training cost of an arm (strong view and three heads), to start the longest runs first
 _COST = {"mpc": 2.5, "mpc_no_elastic": 2.0, "mpc_no_fpc": 2.0, "mpc_no_btc": 2.0}
-
-
-def _paired_t(diffs: list[float]) -> float | None:
-    """The paired t statistic mean / (sd / sqrt(n)) of per-run differences (None below two runs or for sd 0)."""
-    n = len(diffs)
-    if n < 2:
-        return None
-    mean = sum(diffs) / n
-    sd = (sum((d - mean) ** 2 for d in diffs) / (n - 1)) ** 0.5
-    return mean / (sd / n**0.5) if sd > 0 else None
-
-
-def _stats(values: list[float]) -> dict:
-    """Mean, sample standard deviation (None for one value) and the values."""
-    n = len(values)
-    mean = sum(values) / n
-    sd = (sum((v - mean) ** 2 for v in values) / (n - 1)) ** 0.5 if n > 1 else None
-    return {"mean": mean, "sd": sd, "values": values}
 
 
 def _read_predictions(path: Path) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
@@ -221,15 +211,6 @@ def _pooled(results: dict, work: Path, units: list[tuple[int, int | None]], data
     return out
 
 
-def _t_interval(stat: dict) -> list[float] | None:
-    """The 95 % t interval of a mean from :func:`_stats` of paired differences (None below two runs)."""
-    n = len(stat["values"])
-    if n < 2:
-        return None
-    half = float(student_t.ppf(0.975, n - 1)) * stat["sd"] / n**0.5
-    return [stat["mean"] - half, stat["mean"] + half]
-
-
 def paired_comparison(runs: dict) -> dict:
     """MPC − AN paired over the runs (``{"seed0/fold0": {arm: result}}``) that have both, and the share of the
     AN → full-label gap it closes (means over the runs that also have full labels).
@@ -245,8 +226,7 @@ def paired_comparison(runs: dict) -> dict:
     out: dict = {"mpc_minus_an": {"runs": paired}}
     for k in ("map", "auroc"):
         diffs = [runs[n]["mpc"][k] - runs[n]["an"][k] for n in paired]
-        stat = _stats(diffs)
-        out["mpc_minus_an"][k] = {**stat, "paired_t": _paired_t(diffs), "ci95": _t_interval(stat)}
+        out["mpc_minus_an"][k] = {**stats(diffs), "paired_t": paired_t(diffs), "ci95": t_interval(diffs)}
     with_full = [n for n in paired if "full" in runs[n]]
     if with_full:
         gap = {}
@@ -287,12 +267,12 @@ def combine(paths: list[Path]) -> dict:
     if pooled:
         out["pooled_mpc_minus_an"] = {
             "per_seed": pooled,
-            **{k: _stats([p[k]["diff"] for p in pooled.values()]) for k in ("map", "auroc")},
+            **{k: stats([p[k]["diff"] for p in pooled.values()]) for k in ("map", "auroc")},
         }
     for arm in ("full", "an", "mpc"):
         values = {k: [r[arm][k] for r in runs.values() if arm in r] for k in ("map", "auroc")}
         if values["map"]:
-            out.setdefault("arms", {})[arm] = {k: _stats(v) for k, v in values.items()}
+            out.setdefault("arms", {})[arm] = {k: stats(v) for k, v in values.items()}
     return out
 
 
@@ -468,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
             "overrides": ARMS[arm][0],
             "runs": list(runs),
             **{
-                k: _stats([r[k] for r in runs.values()])
+                k: stats([r[k] for r in runs.values()])
                 for k in ("map", "auroc", "map_mean_last3", "auroc_mean_last3", "seconds_per_epoch")
             },
             "excluded_ap": sorted({c for r in runs.values() for c in r["excluded_ap"]}),
@@ -476,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         pseudo = {k: [r["val_curves"][k][-1] for r in runs.values() if r["val_curves"].get(k)] for k in PSEUDO_KEYS}
         if all(pseudo.values()):  # arms with pseudo labels: their last epoch, over seeds
-            results["arms"][arm]["pseudo_labels_last_epoch"] = {k: _stats(v) for k, v in pseudo.items()}
+            results["arms"][arm]["pseudo_labels_last_epoch"] = {k: stats(v) for k, v in pseudo.items()}
     results.update(paired_comparison(results["runs"]))
     if args.folds:
         results["pooled"] = _pooled(results, work, units, common["dataset_dir"], args.bootstrap)

@@ -3,8 +3,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
+import bench_common  # noqa: E402
 from bench_common import bundle_command, engine_epoch_seconds, replace_block, thread_env  # noqa: E402
 
 LOG = """2026-11-23 07:26:33 - ignite.engine.engine.MixupAttentionTrainer - INFO - Epoch[1] Complete. Time taken: 00:00:25.635
@@ -43,3 +46,23 @@ def test_figure_path_is_beside_the_json():
     from bench_common import figure_path
 
     assert figure_path(Path("docs/benchmark_la.json"), "curves") == Path("docs/benchmark_la_curves.png")
+
+
+def test_stats_by_hand():
+    st = bench_common.stats([0.1, 0.2, 0.3])
+    assert st["mean"] == pytest.approx(0.2) and st["sd"] == pytest.approx(0.1) and st["n"] == 3
+    assert bench_common.stats([0.5])["sd"] is None
+    with pytest.raises(ValueError, match="no values"):
+        bench_common.stats([])
+
+
+def test_paired_t_and_interval_by_hand():
+    # diffs 1, 2, 3: mean 2, sd 1, t = 2 / (1 / sqrt 3); t(0.975, 2 dof) = 4.302653
+    assert bench_common.paired_t([1.0, 2.0, 3.0]) == pytest.approx(2 * 3**0.5)
+    assert bench_common.paired_t([1.0]) is None and bench_common.paired_t([0.5, 0.5]) is None
+    half = 4.302653 / 3**0.5
+    assert bench_common.t_interval([1.0, 2.0, 3.0]) == pytest.approx([2 - half, 2 + half], rel=1e-6)
+    assert bench_common.t_interval([1.0]) is None
+    d = bench_common.paired_difference({"s1": 3.0, "s2": 5.0, "s3": 1.0}, {"s1": 2.0, "s2": 3.0})
+    assert d["values"] == [1.0, 2.0] and d["runs"] == ["s1", "s2"] and d["mean"] == pytest.approx(1.5)
+    assert bench_common.paired_difference({"a": 1.0}, {"b": 1.0}) is None

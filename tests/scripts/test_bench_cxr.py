@@ -34,18 +34,6 @@ def test_log_parsing(bench):
     assert bench.engine_epoch_seconds(log, "SinglePositiveTrainer") == pytest.approx([62.5])
 
 
-def test_stats(bench):
-    st = bench._stats([0.1, 0.2, 0.3])
-    assert st["mean"] == pytest.approx(0.2) and st["sd"] == pytest.approx(0.1)
-    assert bench._stats([0.5])["sd"] is None
-
-
-def test_paired_t(bench):
-    # diffs 1, 2, 3: mean 2, sd 1, t = 2 / (1 / sqrt 3)
-    assert bench._paired_t([1.0, 2.0, 3.0]) == pytest.approx(2 * 3**0.5)
-    assert bench._paired_t([1.0]) is None and bench._paired_t([0.5, 0.5]) is None
-
-
 def test_table_between_markers(bench, tmp_path):
     def stat(mean, sd=None, values=None):
         return {"mean": mean, "sd": sd, "values": values or [mean]}
