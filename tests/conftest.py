@@ -67,12 +67,24 @@ def check_torchscript_export(configs: Path, net, x, tmp_path: Path, **overrides)
         assert torch.allclose(torch.jit.load(str(tmp_path / "model.ts"))(x), net(x), atol=1e-5)
 
 
-def run_multi_gpu_bundle(configs: Path, port: int, *args: str):
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (the OS picks it), for a test's process group.
+
+    A fixed port fails when another job on the machine holds it; the port is free when returned (another process
+    could still take it before the group binds it, which the OS makes unlikely by not reusing ports at once).
+    """
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run_multi_gpu_bundle(configs: Path, *args: str):
     """``train.json`` + ``multi_gpu_train.json`` of a bundle under ``torchrun --nproc_per_node=2`` (gloo, CPU).
 
     Args:
         configs: the bundle's configs folder.
-        port: a master port of its own (tests may run side by side).
         args: ``--key value`` overrides.
 
     Returns:
@@ -83,7 +95,7 @@ def run_multi_gpu_bundle(configs: Path, port: int, *args: str):
     import sys
 
     cmd = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}",
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={free_port()}",
         "-m", "monai.bundle", "run",
         "--config_file", f"['{configs / 'train.json'}','{configs / 'multi_gpu_train.json'}']",
         "--logging_file", str(configs / "logging.conf"), *args,

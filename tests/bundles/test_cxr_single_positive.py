@@ -170,7 +170,7 @@ def test_cross_validation_fold_overrides(tmp_path, demo_root):
 
 def test_multi_gpu_config_under_torchrun_gloo(tmp_path, demo_root):
     run_multi_gpu_bundle(
-        CONFIGS, 29541,
+        CONFIGS,
         "--bundle_root", str(tmp_path), "--dataset_dir", str(demo_root), "--method", "mpc",
         "--image_size", "32", "--batch_size", "4", "--max_epochs", "1", "--num_workers", "0",
     )  # fmt: skip

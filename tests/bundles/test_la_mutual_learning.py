@@ -189,7 +189,7 @@ def test_bad_inputs_stop_with_a_named_error(tmp_path, demo_root):
 
 def test_multi_gpu_config_under_torchrun_gloo(tmp_path, demo_root):
     proc = run_multi_gpu_bundle(
-        CONFIGS, 29533,
+        CONFIGS,
         "--bundle_root", str(tmp_path), "--dataset_dir", str(demo_root), "--num_labeled", "2",
         "--features", "4", "--patch_size", "[16,16,16]", "--num_workers", "0",
         "--labeled_batch_size", "1", "--unlabeled_batch_size", "1",

@@ -201,7 +201,7 @@ def test_training_stops_at_the_first_non_finite_loss_and_saves_no_model(tmp_path
 
 def test_multi_gpu_config_under_torchrun_gloo(tmp_path, toy):
     run_multi_gpu_bundle(
-        CONFIGS, 29547,
+        CONFIGS,
         "--bundle_root", str(tmp_path), "--dataset", str(toy),
         "--backbone", "resnet10", "--widths", "[4,8,8,16]", "--num_workers", "0", "--batch_size", "8",
         "--epochs", "1", "--method", "mixup_attention", "--noise_rate", "0.2",

@@ -125,14 +125,11 @@ def test_a_rank_stops_when_another_rank_has_the_nan(monkeypatch):
 @pytest.mark.slow
 def test_every_rank_stops_at_the_same_iteration(tmp_path):
     """Two gloo processes: rank 1 meets a NaN, and both stop at that iteration (no rank waits in DDP forever)."""
-    import socket
-
     import torch.multiprocessing as mp
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    mp.spawn(_rank_worker, args=(port, str(tmp_path)), nprocs=2, join=True)
+    from tests.conftest import free_port
+
+    mp.spawn(_rank_worker, args=(free_port(), str(tmp_path)), nprocs=2, join=True)
     rank0, rank1 = (tmp_path / "rank0.txt").read_text(), (tmp_path / "rank1.txt").read_text()
     assert rank1.startswith("loss=nan at iteration 2 (epoch 1, batch 2)")
     assert rank0.startswith("a NaN/infinite loss on another rank at iteration 2 (epoch 1, batch 2)")
