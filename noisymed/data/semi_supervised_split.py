@@ -9,6 +9,7 @@ source turns the resulting case IDs (or items) into its own MONAI datalist items
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
+from numbers import Integral
 from typing import Any, TypeVar
 
 __all__ = ["partition_cases"]
@@ -30,7 +31,7 @@ def partition_cases(
 
     Args:
         cases: the training list, in order (case IDs or datalist items).
-        num_labeled: how many of the first training cases are labeled (>= 0).
+        num_labeled: how many of the first training cases are labeled (>= 0; an ``int`` or a numpy integer).
         num_val: take the last ``num_val`` cases of ``cases`` for validation; when it is not 0, ``val_cases`` is
             not used.
         val_cases: the validation cases (a separate list), or None for none; none of them may be in ``cases``.
@@ -50,8 +51,12 @@ def partition_cases(
     for name, value in (("num_labeled", num_labeled), ("num_val", num_val), ("max_unlabeled", max_unlabeled)):
         if value is None and name == "max_unlabeled":
             continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        # any integer type (int, numpy integers), never a bool, a float or a string: the option parsers
+        # (noisymed.utils.as_int) turn command-line text into numbers before it gets here
+        if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
             raise error(f"{name} must be a whole number >= 0, got {value!r}.")
+    num_labeled, num_val = int(num_labeled), int(num_val)
+    max_unlabeled = None if max_unlabeled is None else int(max_unlabeled)
     identity: Callable[[Any], Hashable] = key if key is not None else (lambda case: case)
     train = list(cases)
     if num_val:

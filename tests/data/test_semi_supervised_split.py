@@ -41,3 +41,15 @@ def test_bad_counts_are_named():
             partition_cases(CASES, error=SourceError, **kwargs)
     with pytest.raises(ValueError, match="max_unlabeled must be a whole number >= 0, got True"):
         partition_cases(CASES, 1, max_unlabeled=True)
+
+
+def test_numpy_integers_count_as_numbers_but_text_does_not():
+    import numpy as np
+
+    labeled, unlabeled, val = partition_cases(CASES, np.int64(2), num_val=np.int32(1), max_unlabeled=np.int64(2))
+    assert (labeled, unlabeled, val) == (CASES[:2], CASES[2:4], CASES[-1:])
+    assert all(type(x) is str for x in labeled)
+    with pytest.raises(ValueError, match="num_labeled must be a whole number >= 0, got '2'"):
+        partition_cases(CASES, "2")
+    with pytest.raises(ValueError, match="num_labeled must be a whole number >= 0, got np.True_|got True"):
+        partition_cases(CASES, np.bool_(True))
