@@ -215,7 +215,7 @@ def run_one(arm: str, seed: int, overrides: dict, label: str, run_dir: Path, val
     )
     iterations_here = len(engine_epoch_seconds(log, "MutualLearningTrainer")) * args.val_interval
 
-    eval_dir = run_dir / "val_eval"
+    eval_dir = run_dir.resolve() / "val_eval"
     if eval_dir.exists():  # a killed evaluation: keep it aside, never write into it
         eval_dir.rename(run_dir / f"val_eval.killed{len(list(run_dir.glob('val_eval.killed*')))}")
     eval_cmd = bundle_command(
@@ -480,6 +480,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--plot", default=None, help="PNG of validation Dice per iteration (default: beside --out)")
     p.add_argument("--docs", default=None, help="markdown file whose bench_la block gets the table (none by default)")
     args = p.parse_args(argv)
+    # the bundle runs with its own folder as working directory: a relative --work_dir would put the
+    # evaluation's CSVs under bundles/la_mutual_learning/ (found with --work_dir benchmarks/runs/la_6000)
+    args.work_dir = str(Path(args.work_dir).resolve())
     if args.threads < 1 or args.jobs < 1 or args.iterations < 1 or args.val_interval < 1:
         p.error("--threads, --jobs, --iterations and --val_interval must be >= 1")
 

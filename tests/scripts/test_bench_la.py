@@ -248,3 +248,18 @@ def test_a_killed_benchmark_keeps_every_recorded_run(tmp_path, monkeypatch):
     record = at_kill[0]  # killed at (seed 5, mutual2), the first run to train, before seed 6 is reached
     assert {s: r["metrics"]["dice"] for s, r in record["runs"]["sup2"].items()} == {"seed5": 0.5, "seed6": 0.6}
     assert "mutual2" not in record["runs"] and record["summary"]["complete"] is False
+
+
+def test_a_relative_work_dir_is_read_from_where_the_command_runs(tmp_path, monkeypatch):
+    """The bundle runs in its own folder; a relative --work_dir must still mean the caller's folder (before the
+    fix the evaluation wrote its CSVs under bundles/la_mutual_learning/ and the run failed)."""
+    from noisymed.data import ensure_la_demo
+
+    data = ensure_la_demo(tmp_path / "data", num_train=4, num_test=1, shape=(32, 32, 32))
+    monkeypatch.chdir(tmp_path)
+    args = ["--dataset_dir", str(data), "--num_val", "1", "--arms", "sup2", "--seeds", "5", "--iterations", "2",
+            "--val_interval", "2", "--pixdim", "1.25", "--patch_size", "[16, 16, 16]", "--features", "4",
+            "--work_dir", "rel/w", "--out", "b.json"]  # fmt: skip
+    assert bench_la.main(args) == 0
+    assert (tmp_path / "rel" / "w" / "seed5" / "sup2" / "val_eval" / "metrics.csv").is_file()
+    assert not (bench_la.BUNDLE / "rel").exists()
