@@ -167,6 +167,9 @@ def recorded_result(recorded: dict, arm: str, seed: int, overrides: dict, thread
 def run_one(arm: str, seed: int, overrides: dict, label: str, run_dir: Path, val_cases: list[str], args) -> dict:
     """Train and evaluate one (seed, arm), or reuse its cached result; a killed run resumes its newest checkpoint.
 
+    ``run_dir`` must be absolute (``main`` resolves ``--work_dir``): the bundle runs with its own folder as working
+    directory, where a relative evaluation folder would land.
+
     Raises:
         ValueError: when the run folder holds a run with other settings and ``--rerun`` was not given.
         RuntimeError: when training or evaluation fails (with the end of its log).
@@ -215,7 +218,7 @@ def run_one(arm: str, seed: int, overrides: dict, label: str, run_dir: Path, val
     )
     iterations_here = len(engine_epoch_seconds(log, "MutualLearningTrainer")) * args.val_interval
 
-    eval_dir = run_dir.resolve() / "val_eval"
+    eval_dir = run_dir / "val_eval"  # absolute: main() resolves --work_dir
     if eval_dir.exists():  # a killed evaluation: keep it aside, never write into it
         eval_dir.rename(run_dir / f"val_eval.killed{len(list(run_dir.glob('val_eval.killed*')))}")
     eval_cmd = bundle_command(
@@ -278,6 +281,8 @@ def summarize(runs: dict, arms: list[str], seeds: list[int]) -> dict:
         :func:`last_k_dice`, which involves no checkpoint choice) and ``complete``.
     """
     out: dict = {"arms": {}, "comparisons": {}, "comparisons_last_k": {}, "gap_closed": {}, "last_k": LAST_K}
+    dice = {arm: {s: r["metrics"]["dice"] for s, r in runs.get(arm, {}).items()} for arm in arms}
+    last = {arm: {s: v for s, r in runs.get(arm, {}).items() if (v := last_k_dice(r)) is not None} for arm in arms}
     for arm in arms:
         done = runs.get(arm, {})
         if not done:
@@ -291,11 +296,7 @@ def summarize(runs: dict, arms: list[str], seeds: list[int]) -> dict:
                 for k in METRICS
                 if all(k in r["metrics"] for r in done.values())
             },
-            "dice_last_k": (
-                stats([last_k_dice(r) for r in done.values()])
-                if all(last_k_dice(r) is not None for r in done.values())
-                else None
-            ),
+            "dice_last_k": stats(list(last[arm].values())) if len(last[arm]) == len(done) else None,
             "empty_predictions": sum(r.get("empty_predictions", 0) for r in done.values()),
             "seconds_per_iteration": (
                 stats([r["seconds_per_iteration"] for r in done.values() if r["seconds_per_iteration"]])
@@ -303,10 +304,6 @@ def summarize(runs: dict, arms: list[str], seeds: list[int]) -> dict:
                 else None
             ),
         }
-    dice = {arm: {s: r["metrics"]["dice"] for s, r in runs.get(arm, {}).items()} for arm in arms}
-    last = {
-        arm: {s: last_k_dice(r) for s, r in runs.get(arm, {}).items() if last_k_dice(r) is not None} for arm in arms
-    }
     for arm in arms:
         m = ARM_PATTERN.match(arm)
         if m is None or m.group(1) in (None, "sup"):
@@ -567,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
             commit = reused[(seed, arm)].get("commit")
             _say(f"[seed {seed} {arm}] reusing the result recorded in {out} (same settings, commit {commit})")
             return
-        overrides = {**run_overrides(seed, arm), "bundle_root": str(run_dir.resolve())}
+        overrides = {**run_overrides(seed, arm), "bundle_root": str(run_dir)}
         try:
             result = run_one(arm, seed, overrides, settings[arm][1], run_dir, val_cases, args)
         except Exception as e:  # noqa: BLE001 - a failed run is recorded; the others go on
